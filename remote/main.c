@@ -1,0 +1,119 @@
+/*
+ * remote/main.c: mpjail-lsi, the sandboxed LSI53C895A remote.
+ * The privilege story, in order: take the inherited fds (never a path),
+ * check them, lock down, then serve the untrusted peer until it leaves.
+ * Set-up runs before the first untrusted byte is read; after that nothing
+ * here exits but through a one-line reason.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "remote/server.h"
+
+#define PROG "mpjail-lsi"
+
+/* The device state lives here, the one place mutable globals may. */
+static struct remote the_remote;
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: " PROG " --socket-fd N\n"
+	    "  Serve one LSI53C895A to QEMU's x-pci-proxy-dev over the\n"
+	    "  inherited, connected AF_UNIX stream socket N. Opens no path.\n");
+	exit(status);
+}
+
+static int
+parse_fd(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > INT_MAX)
+		die("bad fd number '%s'", s);
+	return (int)v;
+}
+
+/* The socket must be what the broker promised: a connected unix stream. */
+static void
+check_socket(int fd)
+{
+	struct stat st;
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(type);
+
+	if (fstat(fd, &st) < 0)
+		die("socket fd %d: %s", fd, strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		die("socket fd %d: not a socket", fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM)
+		die("socket fd %d: not a stream socket", fd);
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    domain != AF_UNIX)
+		die("socket fd %d: not an AF_UNIX socket", fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket-fd", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char why[256] = "";
+	int sock = -1, c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sock = parse_fd(optarg);
+			break;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc || sock < 0)
+		usage(2);
+	check_socket(sock);
+
+	/* Lockdown (Landlock, seccomp from the broker) arrives with #6. */
+
+	srv_init(&the_remote, sock);
+	err = srv_run(&the_remote, why, sizeof(why));
+	srv_fini(&the_remote);
+	if (err) {
+		fprintf(stderr, PROG ": %s\n", why);
+		return 1;
+	}
+	return 0;
+}
