@@ -44,7 +44,7 @@ pci_init(struct pci_dev *dev, const struct pci_identity *id)
 	    PCI_COMMAND_MASTER | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE, 2);
 	put_le(dev->w1cmask + PCI_STATUS, PCI_STATUS_W1C, 2);
 	dev->wmask[PCI_CACHE_LINE_SIZE] = 0xff;
-	dev->wmask[PCI_LATENCY_TIMER] = 0xff;
+	/* The latency timer is read-only in QEMU: the device fixes it. */
 	dev->wmask[PCI_INTERRUPT_LINE] = 0xff;
 	/* Device-specific space is plain storage, as in QEMU. */
 	memset(dev->wmask + PCI_HEADER_SIZE, 0xff,

@@ -20,6 +20,8 @@
  * truncates the control message itself and discards the rest.
  */
 #define CMSG_FDS_ROOM (2 * WIRE_MAX_FDS)
+/* What wire_send_raw() can put on the wire, to provoke the truncation. */
+#define SEND_FDS_ROOM 64
 
 struct cmd_row {
 	const char *name;
@@ -323,13 +325,13 @@ send_iov(int sock, struct iovec *iov, int iovcnt, const int *fds,
     unsigned int nfds, int64_t deadline)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * CMSG_FDS_ROOM)];
+		char buf[CMSG_SPACE(sizeof(int) * SEND_FDS_ROOM)];
 		struct cmsghdr align;
 	} ctl;
 	int flags = MSG_NOSIGNAL | (deadline >= 0 ? MSG_DONTWAIT : 0);
 	bool fds_sent = nfds == 0;
 
-	if (nfds > CMSG_FDS_ROOM)
+	if (nfds > SEND_FDS_ROOM)
 		return -EINVAL;
 	memset(&ctl, 0, sizeof(ctl));
 	while (iovcnt > 0) {

@@ -120,7 +120,8 @@ int wire_send(int sock, const struct wire_msg *m, int deadline_ms);
 
 /*
  * Send bytes and fds with no validation at all: for the hostile-peer tests
- * that must put malformed messages on the wire. Same return convention.
+ * that must put malformed messages on the wire; up to 64 fds. Same return
+ * convention.
  */
 int wire_send_raw(int sock, const void *buf, size_t len, const int *fds,
     unsigned int nfds, int deadline_ms);
