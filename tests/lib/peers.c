@@ -27,16 +27,20 @@ peer_build_path(const char *name, char *buf, size_t len)
 	return buf;
 }
 
-/* fork, put the child's socket end at fd 3 and its stderr on a pipe, exec. */
+/*
+ * fork, put the child's socket end at fd 3 and its stderr on a pipe, exec.
+ * With want_stdout, the child's stdout is a pipe too (p->out_fd).
+ */
 static int
-spawn(struct peer *p, const char *name, char *const argv[])
+spawn(struct peer *p, const char *name, char *const argv[], bool want_stdout)
 {
-	int sv[2], ep[2];
+	int sv[2], ep[2], op[2] = { -1, -1 }, ip[2] = { -1, -1 };
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	if (pipe2(ep, O_CLOEXEC) < 0) {
+	if (pipe2(ep, O_CLOEXEC) < 0 || (want_stdout && (pipe2(op, O_CLOEXEC) < 0 ||
+	    pipe2(ip, O_CLOEXEC) < 0))) {
 		close(sv[0]);
 		close(sv[1]);
 		return -errno;
@@ -54,7 +58,8 @@ spawn(struct peer *p, const char *name, char *const argv[])
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR);
 
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		if (null < 0 || dup2(want_stdout ? ip[0] : null, 0) < 0 ||
+		    dup2(want_stdout ? op[1] : null, 1) < 0 ||
 		    dup2(ep[1], 2) < 0 || dup2(sv[1], 3) < 0)
 			_exit(126);
 		close_range(4, ~0u, 0);
@@ -64,7 +69,13 @@ spawn(struct peer *p, const char *name, char *const argv[])
 	}
 	close(sv[1]);
 	close(ep[1]);
+	if (want_stdout) {
+		close(op[1]);
+		close(ip[0]);
+	}
+	p->in_fd = ip[1];
 	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	p->out_fd = op[0];
 	p->name = name;
 	p->pid = pid;
 	p->sock = sv[0];
@@ -84,7 +95,50 @@ peer_start_mpjail_lsi(struct peer *p)
 		    strerror(errno));
 		return -ENOENT;
 	}
-	return spawn(p, "mpjail-lsi", argv);
+	return spawn(p, "mpjail-lsi", argv, false);
+}
+
+/* Read QMP output until `want` appears. */
+static int
+qmp_wait_for(struct peer *p, const char *want, int timeout_ms)
+{
+	char buf[4096];
+	size_t got = 0;
+	struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
+
+	while (got + 1 < sizeof(buf)) {
+		ssize_t r;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		r = read(p->out_fd, buf + got, sizeof(buf) - 1 - got);
+		if (r <= 0)
+			return -EPIPE;
+		got += (size_t)r;
+		buf[got] = '\0';
+		if (strstr(buf, want))
+			return 0;
+	}
+	return -EPROTO;
+}
+
+/*
+ * QEMU 7.2's remote may serve its socket before start-up is over; QMP
+ * commands run only from the main loop, after the machine's initial reset.
+ * Wait for an answer to query-status before the first mpqemu message.
+ */
+static int
+wait_qemu_ready(struct peer *p, int timeout_ms)
+{
+	static const char cmds[] = "{\"execute\":\"qmp_capabilities\"}\n"
+	    "{\"execute\":\"query-status\"}\n";
+	int err = qmp_wait_for(p, "{\"QMP\"", timeout_ms);
+
+	if (err)
+		return err;
+	if (write(p->in_fd, cmds, sizeof(cmds) - 1) != (ssize_t)sizeof(cmds) - 1)
+		return -EPIPE;
+	return qmp_wait_for(p, "\"status\"", timeout_ms);
 }
 
 int
@@ -99,12 +153,19 @@ peer_start_qemu_remote(struct peer *p, const char *disk_path)
 		"-drive", drive,
 		"-device", "scsi-hd,id=drive2,drive=d0,bus=lsi0.0,scsi-id=0",
 		"-object", "x-remote-object,id=robj1,devid=lsi0,fd=3",
+		"-chardev", "stdio,id=qmp,signal=off",
+		"-mon", "chardev=qmp,mode=control",
 		NULL,
 	};
 
+	int err;
+
 	snprintf(drive, sizeof(drive), "id=d0,file=%s,format=raw,if=none",
 	    disk_path);
-	return spawn(p, "qemu-remote", argv);
+	err = spawn(p, "qemu-remote", argv, true);
+	if (err)
+		return err;
+	return wait_qemu_ready(p, 20000);
 }
 
 static int64_t
@@ -144,6 +205,14 @@ peer_stop(struct peer *p, int timeout_ms, int *status)
 	if (p->sock >= 0) {
 		close(p->sock);
 		p->sock = -1;
+	}
+	if (p->out_fd > 0) {
+		close(p->out_fd);
+		p->out_fd = -1;
+	}
+	if (p->in_fd > 0) {
+		close(p->in_fd);
+		p->in_fd = -1;
 	}
 	if (p->pid <= 0)
 		return 0;

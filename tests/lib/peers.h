@@ -14,6 +14,8 @@ struct peer {
 	pid_t pid;
 	int sock;      /* our end */
 	int err_fd;    /* read end of the child's stderr, or -1 */
+	int out_fd;    /* read end of its stdout (QEMU: QMP), or -1 */
+	int in_fd;     /* write end of its stdin (QEMU: QMP), or -1 */
 };
 
 /* Path of a built program: $MPJAIL_BUILD/bin/NAME (default build/bin). */
@@ -24,7 +26,9 @@ int peer_start_mpjail_lsi(struct peer *p);
 
 /*
  * Start QEMU's own remote with an LSI53C895A and a scsi-hd on disk_path
- * (raw). $QEMU overrides the binary (default qemu-system-x86_64).
+ * (raw). $QEMU overrides the binary (default qemu-system-x86_64). Returns
+ * once QEMU has finished starting (it answers QMP query-status): see
+ * peers.c for the start-up race this avoids.
  */
 int peer_start_qemu_remote(struct peer *p, const char *disk_path);
 
