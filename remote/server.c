@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "wire/wire.h"
 
@@ -90,10 +91,13 @@ on_cfg_write(struct handler_ctx *c)
 {
 	const struct wire_pci_conf *p = &c->msg->body.conf;
 
-	if (pci_config_write(&c->r->pci, p->addr, p->val, p->len) < 0)
+	if (pci_config_write(&c->r->pci, p->addr, p->val, p->len) < 0) {
 		reply_u64(c, WIRE_RET_ERROR);
-	else
+	} else {
+		/* INTx Disable may have changed: re-drive the line. */
+		lsi_update_irq(&c->r->lsi);
 		reply_u64(c, 0);
+	}
 	return 0;
 }
 
@@ -172,8 +176,8 @@ srv_init(struct remote *r, int sock)
 	memset(r, 0, sizeof(*r));
 	r->sock = sock;
 	pci_init(&r->pci, &lsi_pci_identity);
-	lsi_reset(&r->lsi);
 	irq_init(&r->irq);
+	lsi_init(&r->lsi, &r->pci, &r->dma, &r->irq);
 }
 
 void
@@ -222,9 +226,17 @@ srv_run(struct remote *r, char *why, size_t whylen)
 			{ .fd = r->sock, .events = POLLIN },
 			{ .fd = r->irq.resamplefd, .events = POLLIN },
 		};
+		/*
+		 * SCRIPTS that yielded after their slice continue here: poll
+		 * without sleeping while the device has work, so the socket is
+		 * still served between slices.
+		 */
+		static const struct timespec zero = { 0, 0 };
+		bool busy = lsi_pending(&r->lsi);
 		int n;
 
-		n = ppoll(pfd, r->irq.resamplefd >= 0 ? 2 : 1, NULL, NULL);
+		n = ppoll(pfd, r->irq.resamplefd >= 0 ? 2 : 1, busy ? &zero :
+		    NULL, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -239,5 +251,7 @@ srv_run(struct remote *r, char *why, size_t whylen)
 			if (ret <= 0)
 				return ret;
 		}
+		if (lsi_pending(&r->lsi))
+			lsi_run(&r->lsi);
 	}
 }
