@@ -177,7 +177,9 @@ srv_init(struct remote *r, int sock)
 	r->sock = sock;
 	pci_init(&r->pci, &lsi_pci_identity);
 	irq_init(&r->irq);
+	scsi_bus_init(&r->bus);
 	lsi_init(&r->lsi, &r->pci, &r->dma, &r->irq);
+	lsi_set_scsi(&r->lsi, &scsi_bus_ops, &r->bus);
 }
 
 void

@@ -11,6 +11,7 @@
 #include "remote/irq.h"
 #include "remote/lsi.h"
 #include "remote/pci.h"
+#include "remote/scsi_bus.h"
 
 /* Everything the remote owns; main.c holds the one instance. */
 struct remote {
@@ -19,9 +20,14 @@ struct remote {
 	struct lsi_state lsi;
 	struct dma_map dma;
 	struct irq_line irq;
+	struct scsi_bus bus;
 };
 
-/* Power-on state; takes the connected socket (not closed by srv_*). */
+/*
+ * Power-on state with an empty SCSI bus; takes the connected socket (not
+ * closed by srv_*). Disks are added with scsi_bus_add_disk(&r->bus, ...)
+ * before lockdown.
+ */
 void srv_init(struct remote *r, int sock);
 
 /*

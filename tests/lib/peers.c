@@ -32,7 +32,8 @@ peer_build_path(const char *name, char *buf, size_t len)
  * With want_stdout, the child's stdout is a pipe too (p->out_fd).
  */
 static int
-spawn(struct peer *p, const char *name, char *const argv[], bool want_stdout)
+spawn(struct peer *p, const char *name, char *const argv[], bool want_stdout,
+    int extra_fd)
 {
 	int sv[2], ep[2], op[2] = { -1, -1 }, ip[2] = { -1, -1 };
 	pid_t pid;
@@ -60,9 +61,13 @@ spawn(struct peer *p, const char *name, char *const argv[], bool want_stdout)
 
 		if (null < 0 || dup2(want_stdout ? ip[0] : null, 0) < 0 ||
 		    dup2(want_stdout ? op[1] : null, 1) < 0 ||
-		    dup2(ep[1], 2) < 0 || dup2(sv[1], 3) < 0)
+		    dup2(ep[1], 2) < 0 || dup2(sv[1], 3) < 0 ||
+		    (extra_fd >= 0 && dup2(extra_fd, 4) < 0))
 			_exit(126);
-		close_range(4, ~0u, 0);
+		/* dup2 onto itself keeps O_CLOEXEC: clear it on what we pass */
+		for (int fd = 0; fd <= (extra_fd >= 0 ? 4 : 3); fd++)
+			fcntl(fd, F_SETFD, 0);
+		close_range(extra_fd >= 0 ? 5 : 4, ~0u, 0);
 		execvp(argv[0], argv);
 		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -95,7 +100,33 @@ peer_start_mpjail_lsi(struct peer *p)
 		    strerror(errno));
 		return -ENOENT;
 	}
-	return spawn(p, "mpjail-lsi", argv, false);
+	return spawn(p, "mpjail-lsi", argv, false, -1);
+}
+
+int
+peer_start_mpjail_lsi_disk(struct peer *p, const char *disk_path, bool ro)
+{
+	static char path[4096];
+	char *argv[] = { path, "--socket-fd", "3", "--disk-fd",
+	    (char *)(ro ? "4:ro" : "4"), NULL };
+	int fd, err;
+
+	peer_build_path("mpjail-lsi", path, sizeof(path));
+	fd = open(disk_path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* above the numbers the child's dup2 sequence writes over */
+	if (fd < 10) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+
+		close(fd);
+		if (high < 0)
+			return -errno;
+		fd = high;
+	}
+	err = spawn(p, "mpjail-lsi", argv, false, fd);
+	close(fd);
+	return err;
 }
 
 /* Read QMP output until `want` appears. */
@@ -162,7 +193,7 @@ peer_start_qemu_remote(struct peer *p, const char *disk_path)
 
 	snprintf(drive, sizeof(drive), "id=d0,file=%s,format=raw,if=none",
 	    disk_path);
-	err = spawn(p, "qemu-remote", argv, true);
+	err = spawn(p, "qemu-remote", argv, true, -1);
 	if (err)
 		return err;
 	return wait_qemu_ready(p, 20000);

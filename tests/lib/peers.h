@@ -24,6 +24,10 @@ const char *peer_build_path(const char *name, char *buf, size_t len);
 /* Start mpjail-lsi with --socket-fd 3. Returns 0 or -errno. */
 int peer_start_mpjail_lsi(struct peer *p);
 
+/* The same with one disk image at SCSI ID 0, passed as fd 4 (--disk-fd). */
+int peer_start_mpjail_lsi_disk(struct peer *p, const char *disk_path,
+    bool ro);
+
 /*
  * Start QEMU's own remote with an LSI53C895A and a scsi-hd on disk_path
  * (raw). $QEMU overrides the binary (default qemu-system-x86_64). Returns
