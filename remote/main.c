@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "remote/server.h"
+#include "sandbox/self.h"
 
 #define PROG "mpjail-lsi"
 
@@ -40,9 +42,13 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: " PROG " --socket-fd N\n"
+	    "usage: " PROG " --socket-fd N [--disk-fd D[:ro]]... [--seccomp-fd M]\n"
 	    "  Serve one LSI53C895A to QEMU's x-pci-proxy-dev over the\n"
-	    "  inherited, connected AF_UNIX stream socket N. Opens no path.\n");
+	    "  inherited, connected AF_UNIX stream socket N. Opens no path.\n"
+	    "  Each --disk-fd is a SCSI disk (raw image or block device) at\n"
+	    "  the next SCSI ID from 0; ':ro' write-protects it.\n"
+	    "  Before the first message: Landlock (no fs, no net, scoped),\n"
+	    "  nproc 0, and the sealed seccomp program in memfd M.\n");
 	exit(status);
 }
 
@@ -57,6 +63,22 @@ parse_fd(const char *s)
 	if (errno || end == s || *end || v < 0 || v > INT_MAX)
 		die("bad fd number '%s'", s);
 	return (int)v;
+}
+
+/* "N" or "N:ro": a disk fd, read-only or not. */
+static bool
+parse_disk(const char *arg, int *fd)
+{
+	char num[16];
+	const char *colon = strchr(arg, ':');
+	size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+
+	if (len == 0 || len >= sizeof(num) || (colon && strcmp(colon, ":ro")))
+		die("bad --disk-fd '%s' (N or N:ro)", arg);
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	*fd = parse_fd(num);
+	return colon != NULL;
 }
 
 /* The socket must be what the broker promised: a connected unix stream. */
@@ -85,16 +107,32 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket-fd", required_argument, NULL, 's' },
+		{ "seccomp-fd", required_argument, NULL, 'S' },
+		{ "disk-fd", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct sbx_lockdown lockdown;
+	struct sbx_ll_report ll_report;
 	char why[256] = "";
-	int sock = -1, c, err;
+	int sock = -1, bpf = -1, c, err;
+	int disk_fd[SCSI_BUS_MAX_DISKS];
+	bool disk_ro[SCSI_BUS_MAX_DISKS];
+	unsigned int ndisks = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			sock = parse_fd(optarg);
+			break;
+		case 'S':
+			bpf = parse_fd(optarg);
+			break;
+		case 'd':
+			if (ndisks >= SCSI_BUS_MAX_DISKS)
+				die("more than %u disks", SCSI_BUS_MAX_DISKS);
+			disk_ro[ndisks] = parse_disk(optarg, &disk_fd[ndisks]);
+			ndisks++;
 			break;
 		case 'h':
 			usage(0);
@@ -106,9 +144,21 @@ main(int argc, char **argv)
 		usage(2);
 	check_socket(sock);
 
-	/* Lockdown (Landlock, seccomp from the broker) arrives with #6. */
-
+	/* The device and its disks, while fstat/ioctl/pread are allowed. */
 	srv_init(&the_remote, sock);
+	for (unsigned int i = 0; i < ndisks; i++) {
+		err = scsi_bus_add_disk(&the_remote.bus, disk_fd[i], disk_ro[i]);
+		if (err < 0)
+			die("disk fd %d: %s", disk_fd[i], strerror(-err));
+	}
+
+	/* Lockdown, before the first untrusted byte (sandbox/self.h). */
+	sbx_lockdown_remote(&lockdown, bpf);
+	lockdown.log_fd = 2;
+	lockdown.log_prefix = PROG;
+	if (sbx_lockdown_apply(&lockdown, &ll_report, why, sizeof(why)))
+		die("lockdown: %s", why);
+
 	err = srv_run(&the_remote, why, sizeof(why));
 	srv_fini(&the_remote);
 	if (err) {

@@ -1,7 +1,8 @@
 #!/bin/sh
 # scripts/check-layers.sh: the layering in ARCHITECTURE.md, checked.
 # broker/ must not speak the wire protocol (it never reads a message);
-# remote/ must not reach into broker/, policy/, sandbox/ or proxy/;
+# remote/ must not reach into broker/, policy/ or proxy/ (it links only
+# sandbox/'s self side, its own lockdown);
 # the wire codec depends on nothing of ours.
 bad=0
 check() { # folder pattern reason
