@@ -96,7 +96,7 @@ audit_status(const struct pol_policy *p, int pid, struct pol_audit *a)
 	static const char *const caps[] = {
 		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
 	};
-	char path[64], status[8192], v[128];
+	char path[64], status[8192] = "", v[128];
 
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (read_small(path, status, sizeof(status)) < 0) {

@@ -342,9 +342,9 @@ do_include(struct parser *ps, struct cur *c)
 {
 	struct frame *top = &ps->stack[ps->depth - 1];
 	char arg[POL_PATH_MAX], path[POL_PATH_MAX];
-	unsigned int at = col(c);
+	unsigned int at;
 	const char *why = NULL;
-	struct stat st;
+	struct stat st = { 0 };
 	char *buf;
 	size_t len;
 	int n;
@@ -1763,10 +1763,10 @@ pol_parse_file(const char *path, struct pol_policy **out,
 	struct pol_policy *p;
 	struct parser *ps;
 	const char *why = NULL;
-	char dir[POL_PATH_MAX];
-	struct stat st;
-	char *buf;
-	size_t len;
+	char dir[POL_PATH_MAX] = "";
+	struct stat st = { 0 };
+	char *buf = NULL;
+	size_t len = 0;
 	int err;
 
 	*out = NULL;

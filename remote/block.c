@@ -86,7 +86,7 @@ blk_init(struct blk_dev *b, int fd, uint32_t block_size, bool read_only,
     const struct blk_ops *ops, void *ops_ctx)
 {
 	int fl, rc;
-	uint64_t size;
+	uint64_t size = 0;
 
 	if (b == NULL || fd < 0)
 		return -EINVAL;

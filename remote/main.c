@@ -73,7 +73,7 @@ parse_disk(const char *arg, int *fd)
 	const char *colon = strchr(arg, ':');
 	size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
 
-	if (len == 0 || len >= sizeof(num) || (colon && strcmp(colon, ":ro")))
+	if (len == 0 || len >= sizeof(num) || (colon && strcmp(colon, ":ro") != 0))
 		die("bad --disk-fd '%s' (N or N:ro)", arg);
 	memcpy(num, arg, len);
 	num[len] = '\0';

@@ -401,7 +401,8 @@ pad_copy(uint8_t *dst, size_t len, const char *src, uint8_t pad)
 	if (n > len)
 		n = len;
 	memset(dst, pad, len);
-	memcpy(dst, src, n);
+	/* SCSI text fields are padded, not NUL-terminated. */
+	memcpy(dst, src, n); /* NOLINT(bugprone-not-null-terminated-result) */
 }
 
 static size_t
@@ -1388,8 +1389,10 @@ scsi_req_data_in(struct scsi_req *r, void *dst, size_t len)
 		have = r->pos < r->buf_len ? r->buf_len - r->pos : 0;
 		if (have > n)
 			have = n;
-		memcpy(dst, r->buf + r->pos, have);
-		memset((uint8_t *)dst + have, 0, n - have);
+		if (have > 0)
+			memcpy(dst, r->buf + r->pos, have);
+		if (n > have)
+			memset((uint8_t *)dst + have, 0, n - have);
 	}
 	r->pos += (uint32_t)n;
 	if (r->pos == r->xfer_len)
@@ -1429,7 +1432,7 @@ scsi_req_data_out(struct scsi_req *r, const void *src, size_t len)
 			req_fail_errno(r, rc);
 			return 0;
 		}
-	} else {
+	} else if (n > 0) {
 		memcpy(r->buf + r->pos, src, n);
 	}
 	r->pos += (uint32_t)n;

@@ -8,7 +8,7 @@ set -eu
 what=${1:-check}
 
 build_pkgs="build-essential pkg-config libseccomp-dev libcap-ng-dev libcmocka-dev"
-run_pkgs="bubblewrap qemu-system-x86 qemu-utils python3"
+run_pkgs="bubblewrap qemu-system-x86 qemu-utils python3 cppcheck clang-tidy clang-format"
 guest_pkgs="cpio"
 
 case "$what" in
