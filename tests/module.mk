@@ -31,3 +31,20 @@ unit: $(UNIT_TESTS)
 integration: $(INTEG_C_TESTS) $(BINS)
 	@MPJAIL_BUILD=$(abspath $(O)) scripts/run-tests.sh integration \
 		$(INTEG_C_TESTS) $(INTEG_PY)
+
+# Hostile peers (issue #8): a compromised QEMU against the confined
+# remote. Needs root, like the escape suite; `make check` runs it.
+HOSTILE_C_SRCS := $(wildcard tests/hostile/test_*.c)
+HOSTILE_C_TESTS := $(HOSTILE_C_SRCS:tests/hostile/%.c=$(O)/tests/hostile/%)
+
+$(O)/tests/hostile/%: tests/hostile/%.c $(PROXY_A) $(TEST_SUPPORT_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_PIE) -Iproxy $(CMOCKA_CFLAGS) -pie $(LDFLAGS_HARD) -o $@ $< \
+		$(TEST_SUPPORT_OBJS) $(PROXY_A) $(CMOCKA_LIBS)
+
+tests: $(HOSTILE_C_TESTS)
+
+.PHONY: hostile
+hostile: $(HOSTILE_C_TESTS) $(BINS)
+	@MPJAIL_BUILD=$(abspath $(O)) scripts/run-tests.sh hostile \
+		$(HOSTILE_C_TESTS)

@@ -1,0 +1,181 @@
+/*
+ * tests/lib/jail.c: the confined mpjail-lsi for tests, spawned through
+ * mpjail-run exactly as the escape suite and the broker do. Test code,
+ * run as root; every wait is bounded.
+ */
+#include "tests/lib/jail.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *
+jail_policy_path(void)
+{
+	const char *p = getenv("MPJAIL_POLICY");
+
+	return p && *p ? p : "policy/lsi-remote.policy";
+}
+
+/* A tenant uid of our own, so parallel runs do not share one. */
+static unsigned int
+tenant_id(void)
+{
+	return 60000u + (unsigned int)getpid() % 4000u;
+}
+
+int
+jail_start_mpjail_lsi(struct peer *p, const char *disk_path, bool ro)
+{
+	char run[4096], lsi[4096], tenant[16], sockarg[32], diskarg[4200];
+	int sv[2], ep[2];
+	pid_t pid;
+
+	peer_build_path("mpjail-run", run, sizeof(run));
+	peer_build_path("mpjail-lsi", lsi, sizeof(lsi));
+	snprintf(tenant, sizeof(tenant), "%u", tenant_id());
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char *argv[24];
+		int n = 0, high;
+
+		/* out of the way of 0-2, then the socket at a known number */
+		high = fcntl(sv[1], F_DUPFD, 20);
+		if (high < 0 || dup2(ep[1], 2) < 0)
+			_exit(126);
+		snprintf(sockarg, sizeof(sockarg), "3=&%d", high);
+		snprintf(diskarg, sizeof(diskarg), "5=%s:%s", ro ? "ro" : "rw",
+		    disk_path ? disk_path : "");
+		argv[n++] = run;
+		argv[n++] = "--policy";
+		argv[n++] = (char *)jail_policy_path();
+		argv[n++] = "--uid";
+		argv[n++] = tenant;
+		argv[n++] = "--gid";
+		argv[n++] = tenant;
+		argv[n++] = "--fd";
+		argv[n++] = sockarg;
+		if (disk_path) {
+			argv[n++] = "--fd";
+			argv[n++] = diskarg;
+		}
+		argv[n++] = "--";
+		argv[n++] = lsi;
+		argv[n++] = "--socket-fd";
+		argv[n++] = "3";
+		argv[n++] = "--seccomp-fd";
+		argv[n++] = "4";
+		if (disk_path) {
+			argv[n++] = "--disk-fd";
+			argv[n++] = (char *)(ro ? "5:ro" : "5");
+		}
+		argv[n] = NULL;
+		execv(run, argv);
+		dprintf(2, "exec %s: %s\n", run, strerror(errno));
+		_exit(127);
+	}
+	close(sv[1]);
+	close(ep[1]);
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	memset(p, 0, sizeof(*p));
+	p->name = "mpjail-lsi (jailed)";
+	p->pid = pid;
+	p->sock = sv[0];
+	p->err_fd = ep[0];
+	p->out_fd = -1;
+	p->in_fd = -1;
+	return 0;
+}
+
+/* The first descendant of root named comm, by walking /proc. */
+static pid_t
+find_child_named(pid_t root, const char *comm, int depth)
+{
+	char path[64], buf[256];
+	DIR *d;
+	struct dirent *e;
+	pid_t found = 0;
+
+	if (depth > 4)
+		return 0;
+	d = opendir("/proc");
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		FILE *f;
+		pid_t ppid = 0;
+		char name[64] = "";
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+
+			if (l && r && r > l) {
+				snprintf(name, sizeof(name), "%.*s",
+				    (int)(r - l - 1), l + 1);
+				ppid = (pid_t)atoi(r + 4);
+			}
+		}
+		fclose(f);
+		if (ppid != root)
+			continue;
+		if (strcmp(name, comm) == 0)
+			found = pid;
+		else
+			found = find_child_named(pid, comm, depth + 1);
+	}
+	closedir(d);
+	return found;
+}
+
+static bool
+seccomp_on(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	bool on = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Seccomp:\t2", 10) == 0)
+			on = true;
+	fclose(f);
+	return on;
+}
+
+pid_t
+jail_find_remote(const struct peer *p, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		pid_t pid = find_child_named(p->pid, "mpjail-lsi", 0);
+
+		if (pid > 0 && seccomp_on(pid))
+			return pid;
+		usleep(10000);
+	}
+	return 0;
+}
