@@ -9,11 +9,11 @@ what=${1:-check}
 
 build_pkgs="build-essential pkg-config libseccomp-dev libcap-ng-dev libcmocka-dev"
 run_pkgs="bubblewrap qemu-system-x86 qemu-utils python3 cppcheck clang-tidy clang-format"
-guest_pkgs="cpio"
+guest_pkgs="cpio xz-utils"
 
 case "$what" in
 build) pkgs="$build_pkgs" ;;
-check) pkgs="$build_pkgs $run_pkgs" ;;
+check) pkgs="$build_pkgs $run_pkgs $guest_pkgs" ;;
 demo)  pkgs="$build_pkgs $run_pkgs $guest_pkgs" ;;
 *) echo "usage: $0 [build|check|demo]" >&2; exit 2 ;;
 esac

@@ -32,6 +32,17 @@ integration: $(INTEG_C_TESTS) $(BINS)
 	@MPJAIL_BUILD=$(abspath $(O)) scripts/run-tests.sh integration \
 		$(INTEG_C_TESTS) $(INTEG_PY)
 
+# End-to-end: a real guest (SeaBIOS, and Linux from Debian packages fetched
+# into cache/guest by scripts/fetch-guest.sh) under real QEMU 7.2 with
+# x-pci-proxy-dev, against QEMU's own remote and against mpjail-lsi.
+E2E_PY := $(wildcard tests/e2e/test_*.py)
+.PHONY: e2e guest
+guest:
+	@scripts/fetch-guest.sh
+
+e2e: $(BINS) guest
+	@MPJAIL_BUILD=$(abspath $(O)) scripts/run-tests.sh e2e $(E2E_PY)
+
 # Hostile peers (issue #8): a compromised QEMU against the confined
 # remote. Needs root, like the escape suite; `make check` runs it.
 HOSTILE_C_SRCS := $(wildcard tests/hostile/test_*.c)

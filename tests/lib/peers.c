@@ -175,6 +175,12 @@ wait_qemu_ready(struct peer *p, int timeout_ms)
 int
 peer_start_qemu_remote(struct peer *p, const char *disk_path)
 {
+	return peer_start_qemu_remote_disk(p, disk_path, false);
+}
+
+int
+peer_start_qemu_remote_disk(struct peer *p, const char *disk_path, bool ro)
+{
 	static char drive[4200];
 	const char *qemu = getenv("QEMU");
 	char *argv[] = {
@@ -191,8 +197,8 @@ peer_start_qemu_remote(struct peer *p, const char *disk_path)
 
 	int err;
 
-	snprintf(drive, sizeof(drive), "id=d0,file=%s,format=raw,if=none",
-	    disk_path);
+	snprintf(drive, sizeof(drive), "id=d0,file=%s,format=raw,if=none%s",
+	    disk_path, ro ? ",readonly=on" : "");
 	err = spawn(p, "qemu-remote", argv, true, -1);
 	if (err)
 		return err;

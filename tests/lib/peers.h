@@ -36,6 +36,10 @@ int peer_start_mpjail_lsi_disk(struct peer *p, const char *disk_path,
  */
 int peer_start_qemu_remote(struct peer *p, const char *disk_path);
 
+/* The same; with ro the drive is readonly=on (a write-protected scsi-hd). */
+int peer_start_qemu_remote_disk(struct peer *p, const char *disk_path,
+    bool ro);
+
 /*
  * Close our end (unless already closed), wait up to timeout_ms for the
  * child, kill it if it is still there. *status gets waitpid's status.
