@@ -3,6 +3,7 @@
  * mpjail-run under policy/lsi-remote.policy, as a tenant uid, in its own
  * namespaces, locked down by Landlock and the compiled seccomp program —
  * for the tests that must exercise the confined remote. Needs root.
+ * MPJAIL_JAIL=none (set only by `make asan`) runs it unconfined.
  */
 #ifndef MPJAIL_TESTS_JAIL_H
 #define MPJAIL_TESTS_JAIL_H
