@@ -136,7 +136,7 @@ find_program(const char *given, const char *name, char *out, bool root)
 		    name, self);
 	if (strlen(self) >= BRK_PATH_MAX)
 		die("%s: %s: path too long", name, self);
-	snprintf(out, BRK_PATH_MAX, "%s", self);
+	memcpy(out, self, strlen(self) + 1); /* length checked above */
 }
 
 /* The kernel and initrd are bound into QEMU's root as the QEMU tenant. */

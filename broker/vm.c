@@ -717,7 +717,7 @@ brk_vm_parse_file(const char *path, struct brk_vm *vm,
 		diag(&ps, 0, 0, "directory %s: %s", dir, strerror(e));
 		return -e;
 	}
-	snprintf(dir, sizeof(dir), "%s", absdir);
+	memcpy(dir, absdir, strlen(absdir) + 1); /* length checked above */
 	memset(&st, 0, sizeof(st));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	e = 0;
