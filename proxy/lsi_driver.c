@@ -613,7 +613,7 @@ proxy_lsi_run(struct proxy_lsi *hba, uint32_t dsp,
 
 /* Fill the DSA table and buffers for one command. */
 static int
-prepare(struct proxy_lsi *hba, struct proxy_lsi_cmd *c, unsigned int *nseg)
+prepare(struct proxy_lsi *hba, struct proxy_lsi_cmd *c)
 {
 	uint8_t *t = hba->ram + RAM_TABLE;
 	size_t room = hba->cfg.ram_size - RAM_DATA, left, seg;
@@ -671,11 +671,10 @@ prepare(struct proxy_lsi *hba, struct proxy_lsi_cmd *c, unsigned int *nseg)
 		    (uint32_t)(RAM_DATA + (size_t)k * hba->cfg.sg_segment));
 		left -= seg;
 	}
-	if (c->dir == PROXY_LSI_OUT)
+	if (c->dir == PROXY_LSI_OUT && c->data_len)
 		memcpy(hba->ram + RAM_DATA, c->data, c->data_len);
 	else if (c->data_len)
 		memset(hba->ram + RAM_DATA, 0, c->data_len);
-	*nseg = n;
 	return 0;
 }
 
@@ -723,7 +722,7 @@ static int
 exec_once(struct proxy_lsi *hba, struct proxy_lsi_cmd *c)
 {
 	struct irq_status st;
-	unsigned int nseg, rounds = 0;
+	unsigned int rounds = 0;
 	uint32_t dsp, dbc;
 	long resid = 0;
 	bool mismatch = false;
@@ -737,7 +736,7 @@ exec_once(struct proxy_lsi *hba, struct proxy_lsi_cmd *c)
 	c->resid = c->data_len;
 	c->overrun = false;
 	c->disconnects = 0;
-	err = prepare(hba, c, &nseg);
+	err = prepare(hba, c);
 	if (err)
 		return err;
 	err = proxy_lsi_reg_write(hba, REG_DSA, 4, RAM_TABLE);
@@ -797,8 +796,7 @@ exec_once(struct proxy_lsi *hba, struct proxy_lsi_cmd *c)
 		c->resid = (size_t)resid;
 	else
 		c->resid = mismatch ? c->data_len : 0;
-	if (c->dir == PROXY_LSI_IN)
+	if (c->dir == PROXY_LSI_IN && c->data_len > c->resid)
 		memcpy(c->data, hba->ram + RAM_DATA, c->data_len - c->resid);
-	(void)nseg;
 	return 0;
 }

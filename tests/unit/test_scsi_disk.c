@@ -428,7 +428,7 @@ test_unit_attention(void **state)
 	assert_int_equal(f->in_len, 512);
 	/* The UA outranks LUN NOT SUPPORTED. */
 	scsi_disk_reset(&f->d);
-	st = run(f, 3, (const uint8_t[]){ 0 }, 6, NULL, 0);
+	st = run(f, 3, (const uint8_t[6]){ 0 }, 6, NULL, 0);
 	ASSERT_CHECK(f, st, 6, 0x29, 0);
 	fx_free(f);
 }
