@@ -30,9 +30,15 @@ LIBS += $(PROXY_A) $(PROXY_SO) $(PROXY_PC)
 
 install-proxy: $(PROXY_A) $(PROXY_SO) $(PROXY_PC)
 	install -D -m 0644 proxy/mpjail-proxy.h $(DESTDIR)$(INCDIR)/mpjail-proxy.h
+	install -D -m 0644 proxy/mpjail-proxy-lsi.h $(DESTDIR)$(INCDIR)/mpjail-proxy-lsi.h
+	install -D -m 0644 man/libmpjail-proxy.3 $(DESTDIR)$(MANDIR)/man3/libmpjail-proxy.3
 	install -D -m 0644 $(PROXY_A) $(DESTDIR)$(LIBDIR)/libmpjail-proxy.a
 	install -D -m 0755 $(PROXY_SO) $(DESTDIR)$(LIBDIR)/$(PROXY_SONAME)
 	ln -sf $(PROXY_SONAME) $(DESTDIR)$(LIBDIR)/libmpjail-proxy.so
-	install -D -m 0644 $(PROXY_PC) $(DESTDIR)$(PKGCONFIGDIR)/mpjail-proxy.pc
+	@# written at install time: the paths are this install's PREFIX/LIBDIR
+	install -d -m 0755 $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(MPJAIL_VERSION)|' \
+	    proxy/mpjail-proxy.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/mpjail-proxy.pc
 INSTALL_TARGETS += install-proxy
 .PHONY: install-proxy

@@ -21,5 +21,6 @@ LIBS += $(REMOTE_LIB)
 
 install-remote: $(MPJAIL_LSI)
 	install -D -m 0755 $(MPJAIL_LSI) $(DESTDIR)$(LIBEXECDIR)/mpjail-lsi
+	install -D -m 0644 man/mpjail-lsi.8 $(DESTDIR)$(MANDIR)/man8/mpjail-lsi.8
 INSTALL_TARGETS += install-remote
 .PHONY: install-remote
