@@ -73,20 +73,21 @@ is_active(const struct scsi_bus *bus, unsigned int target)
 
 /*
  * Move exactly len bytes, in as many disk calls as it takes; fewer bytes
- * than asked means the disk ended its data phase (an I/O error).
+ * than asked means the disk ended its data phase (an I/O error). in: from
+ * the disk into buf, else from buf to the disk.
  */
 static int
-bus_data_in(void *opaque, unsigned int target, unsigned int lun,
-    uint8_t *buf, size_t len)
+bus_move(struct scsi_bus *bus, unsigned int target, uint8_t *buf, size_t len,
+    bool in)
 {
-	struct scsi_bus *bus = opaque;
 	size_t done = 0;
 
-	(void)lun;
 	if (!is_active(bus, target))
 		return -EINVAL;
 	while (done < len) {
-		ssize_t n = scsi_req_data_in(&bus->req, buf + done, len - done);
+		ssize_t n = in ?
+		    scsi_req_data_in(&bus->req, buf + done, len - done) :
+		    scsi_req_data_out(&bus->req, buf + done, len - done);
 
 		if (n <= 0)
 			return n < 0 ? (int)n : -EIO;
@@ -96,23 +97,20 @@ bus_data_in(void *opaque, unsigned int target, unsigned int lun,
 }
 
 static int
+bus_data_in(void *opaque, unsigned int target, unsigned int lun,
+    uint8_t *buf, size_t len)
+{
+	(void)lun;
+	return bus_move(opaque, target, buf, len, true);
+}
+
+static int
 bus_data_out(void *opaque, unsigned int target, unsigned int lun,
     const uint8_t *buf, size_t len)
 {
-	struct scsi_bus *bus = opaque;
-	size_t done = 0;
-
 	(void)lun;
-	if (!is_active(bus, target))
-		return -EINVAL;
-	while (done < len) {
-		ssize_t n = scsi_req_data_out(&bus->req, buf + done, len - done);
-
-		if (n <= 0)
-			return n < 0 ? (int)n : -EIO;
-		done += (size_t)n;
-	}
-	return 0;
+	/* only read: bus_move hands it to scsi_req_data_out, const there */
+	return bus_move(opaque, target, (uint8_t *)(uintptr_t)buf, len, false);
 }
 
 static uint8_t
