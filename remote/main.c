@@ -56,11 +56,13 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: " PROG " --socket-fd N [--disk-fd D[:ro]]... [--seccomp-fd M]\n"
+	    "usage: " PROG " --socket-fd N [--disk-fd D[:ro][:id=NAME]]...\n"
+	    "       [--seccomp-fd M]\n"
 	    "  Serve one LSI53C895A to QEMU's x-pci-proxy-dev over the\n"
 	    "  inherited, connected AF_UNIX stream socket N. Opens no path.\n"
 	    "  Each --disk-fd is a SCSI disk (raw image or block device) at\n"
-	    "  the next SCSI ID from 0; ':ro' write-protects it.\n"
+	    "  the next SCSI ID from 0; ':ro' write-protects it; ':id=NAME'\n"
+	    "  names it in VPD page 0x83 (default: disk<ID>).\n"
 	    "  Before the first message: Landlock (no fs, no net, scoped),\n"
 	    "  nproc 0, and the sealed seccomp program in memfd M.\n");
 	exit(status);
@@ -79,20 +81,47 @@ parse_fd(const char *s)
 	return (int)v;
 }
 
-/* "N" or "N:ro": a disk fd, read-only or not. */
-static bool
-parse_disk(const char *arg, int *fd)
-{
-	char num[16];
-	const char *colon = strchr(arg, ':');
-	size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+/* One --disk-fd: "N[:ro][:id=NAME]". */
+struct disk_arg {
+	int fd;
+	bool ro;
+	const char *id; /* NULL: the bus names it */
+};
 
-	if (len == 0 || len >= sizeof(num) || (colon && strcmp(colon, ":ro") != 0))
-		die("bad --disk-fd '%s' (N or N:ro)", arg);
-	memcpy(num, arg, len);
-	num[len] = '\0';
-	*fd = parse_fd(num);
-	return colon != NULL;
+/*
+ * The name becomes the disk's VPD 0x83 designator (as QEMU uses its -drive
+ * id): printable ASCII without ':' only, and bounded.
+ */
+static bool
+valid_disk_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > SCSI_DEVICE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] <= ' ' || id[i] > '~' || id[i] == ':')
+			return false;
+	return true;
+}
+
+static void
+parse_disk(char *arg, struct disk_arg *d)
+{
+	char *field, *rest = arg;
+
+	memset(d, 0, sizeof(*d));
+	field = strsep(&rest, ":");
+	d->fd = parse_fd(field);
+	while ((field = strsep(&rest, ":")) != NULL) {
+		if (strcmp(field, "ro") == 0 && !d->ro)
+			d->ro = true;
+		else if (strncmp(field, "id=", 3) == 0 && !d->id &&
+		    valid_disk_id(field + 3))
+			d->id = field + 3;
+		else
+			die("bad --disk-fd field '%s' (N[:ro][:id=NAME])", field);
+	}
 }
 
 /* The socket must be what the broker promised: a connected unix stream. */
@@ -130,8 +159,7 @@ main(int argc, char **argv)
 	struct sbx_ll_report ll_report;
 	char why[256] = "";
 	int sock = -1, bpf = -1, c, err;
-	int disk_fd[SCSI_BUS_MAX_DISKS];
-	bool disk_ro[SCSI_BUS_MAX_DISKS];
+	struct disk_arg disks[SCSI_BUS_MAX_DISKS];
 	unsigned int ndisks = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -145,8 +173,7 @@ main(int argc, char **argv)
 		case 'd':
 			if (ndisks >= SCSI_BUS_MAX_DISKS)
 				die("more than %u disks", SCSI_BUS_MAX_DISKS);
-			disk_ro[ndisks] = parse_disk(optarg, &disk_fd[ndisks]);
-			ndisks++;
+			parse_disk(optarg, &disks[ndisks++]);
 			break;
 		case 'h':
 			usage(0);
@@ -161,9 +188,10 @@ main(int argc, char **argv)
 	/* The device and its disks, while fstat/ioctl/pread are allowed. */
 	srv_init(&the_remote, sock);
 	for (unsigned int i = 0; i < ndisks; i++) {
-		err = scsi_bus_add_disk(&the_remote.bus, disk_fd[i], disk_ro[i]);
+		err = scsi_bus_add_disk(&the_remote.bus, disks[i].fd,
+		    disks[i].ro, disks[i].id);
 		if (err < 0)
-			die("disk fd %d: %s", disk_fd[i], strerror(-err));
+			die("disk fd %d: %s", disks[i].fd, strerror(-err));
 	}
 
 	/* Lockdown, before the first untrusted byte (sandbox/self.h). */

@@ -7,6 +7,7 @@
 #include "remote/scsi_bus.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "remote/scsi.h"
@@ -169,13 +170,18 @@ scsi_bus_init(struct scsi_bus *bus)
 }
 
 int
-scsi_bus_add_disk(struct scsi_bus *bus, int fd, bool read_only)
+scsi_bus_add_disk(struct scsi_bus *bus, int fd, bool read_only,
+    const char *id)
 {
 	struct scsi_disk_opts opts = { .read_only = read_only, .tcq = true };
+	char name[16];
 	int err;
 
 	if (bus->ndisks >= SCSI_BUS_MAX_DISKS)
 		return -ENOSPC;
+	/* SPC wants a designator per logical unit: never an empty page */
+	snprintf(name, sizeof(name), "disk%u", bus->ndisks);
+	opts.device_id = id ? id : name;
 	err = scsi_disk_init(&bus->disks[bus->ndisks], fd, &opts);
 	if (err < 0)
 		return err;

@@ -30,8 +30,11 @@ void scsi_bus_init(struct scsi_bus *bus);
 
 /*
  * Add a disk on an inherited fd at the next free ID (set-up time, before
- * lockdown). The fd stays the caller's. Returns the ID or -errno.
+ * lockdown). The fd stays the caller's. id names the disk in VPD page
+ * 0x83's vendor-specific designator, as QEMU uses its -drive id; NULL
+ * gives "disk<ID>". Returns the ID or -errno.
  */
-int scsi_bus_add_disk(struct scsi_bus *bus, int fd, bool read_only);
+int scsi_bus_add_disk(struct scsi_bus *bus, int fd, bool read_only,
+    const char *id);
 
 #endif

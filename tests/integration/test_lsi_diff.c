@@ -142,14 +142,6 @@ struct known_diff {
 	"driver sinks into its overrun bucket until QEMU switches to STATUS " \
 	"(phase mismatch, SIST0 MA). A target with no data must not enter a " \
 	"data phase: mpjail-lsi goes to STATUS"
-#define WHY_VPD83 \
-	"BUG (to fix in remote/scsi_disk.c, or decide and document in " \
-	"SCSI_DISK.md): VPD page 0x83 has no designation descriptor at all " \
-	"(page length 0); QEMU's scsi-hd, without a serial, gives its " \
-	"-drive id as one vendor-specific ASCII designator (type 0, code " \
-	"set 2, \"d0\"). SPC-3 wants at least one designator per logical " \
-	"unit. The text itself would differ anyway: the drive id is host " \
-	"configuration mpjail-lsi never sees"
 #define WHY_READ_TOC \
 	"SCSI_DISK.md: READ TOC (0x43) is MMC; QEMU 7.2's scsi-hd answers it " \
 	"for disks too, mpjail-lsi gives INVALID COMMAND OPERATION CODE"
@@ -187,18 +179,6 @@ static const struct known_diff known_diffs[] = {
 	{ "*", "sync10*", F_TRACE,
 	    "14=02 42=80 43=00 14=01 0c=84 30=00000001",
 	    "14=01 0c=84 30=00000001", WHY_FAKE_DATA_IN, false },
-	{ "vpd_83", "vpd83", F_DATA,
-	    "0083000602000002643000000000000000000000000000000000000000000000"
-	    "#aeb124634ecdad86",
-	    "0083000000000000000000000000000000000000000000000000000000000000"
-	    "#5b0d5da2e6628bf4", WHY_VPD83, false },
-	{ "vpd_83", "vpd83-short", F_DATA, "00830006#de6b837d1b16bf0e",
-	    "00830000#de6b857d1b16c274", WHY_VPD83, false },
-	{ "resid_inquiry", "vpd83-buf4096", F_DATA,
-	    "0083000602000002643000000000000000000000000000000000000000000000"
-	    "#09eddccc3a3150be",
-	    "0083000000000000000000000000000000000000000000000000000000000000"
-	    "#bfb7fa11d5ba1f8c", WHY_VPD83, false },
 	{ "invalid_opcode", "read-toc", F_STATUS, "0x00", "0x02",
 	    WHY_READ_TOC, false },
 	{ "invalid_opcode", "read-toc", F_RESID, "0", "12", WHY_READ_TOC,

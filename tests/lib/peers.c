@@ -107,8 +107,9 @@ int
 peer_start_mpjail_lsi_disk(struct peer *p, const char *disk_path, bool ro)
 {
 	static char path[4096];
+	/* named as peer_start_qemu_remote names its drive (VPD page 0x83) */
 	char *argv[] = { path, "--socket-fd", "3", "--disk-fd",
-	    (char *)(ro ? "4:ro" : "4"), NULL };
+	    (char *)(ro ? "4:ro:id=d0" : "4:id=d0"), NULL };
 	int fd, err;
 
 	peer_build_path("mpjail-lsi", path, sizeof(path));
