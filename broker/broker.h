@@ -1,8 +1,9 @@
 /*
  * broker/broker.h: what the broker's pieces share: a running child, the
- * log, the seccomp-kill lookup. Runs in the privileged broker; nothing
- * here reads a message from QEMU or a remote (their stderr and the serial
- * console are relayed as bytes, sanitised, never interpreted).
+ * log, the seccomp-kill lookup, the QEMU remote's readiness probe. Runs in
+ * the privileged broker; their stderr and the serial console are relayed
+ * as bytes, sanitised, never interpreted; the one message it reads is the
+ * probe's QMP answer, bounded and used as a barrier only (brk_remote_ready).
  *
  * Contract: functions return 0 or a negative errno and never exit.
  */
@@ -36,6 +37,7 @@ struct brk_child {
 	pid_t pid;		/* -1: not running */
 	int pidfd;		/* -1 */
 	int err_fd;		/* read end of its stderr pipe, or -1 */
+	int qmp_fd;		/* kind = qemu remote: our end of its QMP, or -1 */
 	char err_buf[BRK_LINE_MAX];	/* a partial stderr line */
 	size_t err_len;
 	uid_t uid;		/* its host uid, for the audit lookup */
@@ -82,5 +84,24 @@ int brk_child_signal(const struct brk_child *c);
  * did not log it), -EBADF without kmsg_fd.
  */
 int brk_seccomp_victim(int kmsg_fd, uid_t uid, char *buf, size_t len);
+
+/*
+ * QEMU's own remote serves its mpqemu socket before its machine reset
+ * (tests/lib/peers.c): nobody may talk to it before its main loop runs.
+ * The proof is an answer on its QMP (c->qmp_fd, a socketpair end the
+ * broker holds): send qmp_capabilities and query-status (with an id of
+ * ours), then wait until a line holds a "return" with that id — QMP
+ * commands are dispatched by the main loop, so an answer means start-up
+ * and reset are over. The one message the broker ever reads from a
+ * child, read as hostile and used as a barrier only: at most
+ * BRK_READY_MAX_BYTES in all, lines cut at BRK_LINE_MAX, nothing kept,
+ * nothing of it logged, waited for at most timeout_ms; the child's
+ * stderr is relayed meanwhile and its death ends the wait. 0 when
+ * ready; -ETIMEDOUT, -ECHILD (it ended), -EPIPE (QMP closed), -EPROTO (an error
+ * answer, or too much said without the answer).
+ */
+#define BRK_READY_TIMEOUT_MS 20000
+#define BRK_READY_MAX_BYTES (64 * 1024)
+int brk_remote_ready(const char *vm, struct brk_child *c, int timeout_ms);
 
 #endif /* MPJAIL_BROKER_BROKER_H */

@@ -198,32 +198,169 @@ struct work {
 	struct args a;
 };
 
+/* Is `path` inside one of the policy's binds (so QEMU can see it)? */
+static bool
+under_bind(const struct pol_compiled *c, const char *path)
+{
+	for (unsigned int i = 0; i < c->ns.nbinds && i < POL_MAX_BINDS; i++) {
+		size_t n = strlen(c->ns.binds[i].path);
+
+		if (!strncmp(path, c->ns.binds[i].path, n) &&
+		    (path[n] == '/' || path[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * mpjail-exec's options: the policy's Landlock as written (the shim
+ * degrades by ABI and reports), read access to the files bound for
+ * this VM, the seccomp fd, nproc.
+ */
+static void
+shim_args(struct args *a, const struct pol_compiled *c, const struct brk_vm *vm,
+    bool vm_files, const char *extra_exec, int seccomp_num, bool nproc_set,
+    rlim_t nproc)
+{
+	const struct pol_landlock *ll = &c->landlock;
+
+	add(a, "%s", SHIM_AT);
+	if (ll->present) {
+		add(a, "--landlock-fs=0x%" PRIx64, ll->handled_fs);
+		add(a, "--landlock-net=0x%" PRIx64, ll->handled_net);
+		add(a, "--landlock-scope=0x%" PRIx64, ll->scoped);
+		add(a, "--landlock-abi-min=%d", ll->abi_min);
+		if (!ll->best_effort)
+			add(a, "--landlock-hard");
+		for (unsigned int i = 0; i < ll->npaths; i++)
+			add(a, "--allow-path=0x%" PRIx64 ":%s",
+			    ll->paths[i].access, ll->paths[i].path);
+		for (unsigned int i = 0; i < ll->nports; i++)
+			add(a, "--allow-port=0x%" PRIx64 ":%u",
+			    ll->ports[i].access, ll->ports[i].port);
+		if (ll->handled_fs & POL_LL_FS_READ_FILE) {
+			uint64_t rd = POL_LL_FS_READ_FILE;
+
+			if (vm_files && vm->boot == BRK_BOOT_KERNEL)
+				add(a, "--allow-path=0x%" PRIx64 ":%s", rd,
+				    KERNEL_AT);
+			if (vm_files && vm->boot == BRK_BOOT_KERNEL &&
+			    vm->initrd[0])
+				add(a, "--allow-path=0x%" PRIx64 ":%s", rd,
+				    INITRD_AT);
+			if (extra_exec)
+				add(a, "--allow-path=0x%" PRIx64 ":%s",
+				    (uint64_t)(rd |
+				    (ll->handled_fs & POL_LL_FS_EXECUTE)),
+				    extra_exec);
+		}
+	}
+	add(a, "--seccomp-fd=%d", seccomp_num);
+	if (nproc_set)
+		add(a, "--rlimit-nproc=%llu", (unsigned long long)nproc);
+	add(a, "--");
+}
+
+/* mpjail-lsi's command line: the fds at the numbers its policy gave them. */
+static void
+lsi_args(struct args *a, const struct brk_remote *r,
+    const struct brk_image *images, int sock_num, int bpf_num, int disk_num)
+{
+	add(a, "%s", LSI_AT);
+	add(a, "--socket-fd");
+	add(a, "%d", sock_num);
+	add(a, "--seccomp-fd");
+	add(a, "%d", bpf_num);
+	for (unsigned int i = 0; i < r->ndisks; i++) {
+		add(a, "--disk-fd");
+		add(a, "%d%s", disk_num + (int)i, images[i].ro ? ":ro" : "");
+	}
+}
+
+/*
+ * QEMU's own remote: one LSI53C895A, a scsi-hd per disk on fdset i+1
+ * (its read-only fd, then its read-write one), no path anywhere. The
+ * broker holds the OFD locks, so QEMU takes none (file.locking=off: its
+ * lock on the read-only description would conflict with ours). The
+ * block thread pool is capped, so the policy's nproc holds under load.
+ */
+static void
+xremote_args(struct args *a, const struct brk_remote *r, const char *qemu,
+    const struct brk_image *images, int sock_num, int qmp_num, int disk_num)
+{
+	add(a, "%s", qemu);
+	add(a, "-machine");
+	add(a, "x-remote");
+	add(a, "-nodefaults");
+	add(a, "-no-user-config");
+	add(a, "-display");
+	add(a, "none");
+	add(a, "-sandbox");
+	add(a, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+	    "resourcecontrol=deny");
+	add(a, "-object");
+	add(a, "main-loop,id=mainloop,thread-pool-max=%d",
+	    BRK_QEMU_REMOTE_POOL);
+	add(a, "-chardev");
+	add(a, "socket,id=qmp,fd=%d", qmp_num);
+	add(a, "-mon");
+	add(a, "chardev=qmp,mode=control");
+	add(a, "-device");
+	add(a, "lsi53c895a,id=%s", r->name);
+	for (unsigned int i = 0; i < r->ndisks; i++) {
+		add(a, "-add-fd");
+		add(a, "fd=%d,set=%u", disk_num + 2 * (int)i, i + 1);
+		add(a, "-add-fd");
+		add(a, "fd=%d,set=%u", disk_num + 2 * (int)i + 1, i + 1);
+		add(a, "-drive");
+		add(a, "id=d%u,file=/dev/fdset/%u,format=raw,if=none,"
+		    "file.locking=off%s", i, i + 1,
+		    images[i].ro ? ",readonly=on" : "");
+		add(a, "-device");
+		add(a, "scsi-hd,id=hd%u,drive=d%u,bus=%s.0,scsi-id=%u", i, i,
+		    r->name, i);
+	}
+	add(a, "-object");
+	add(a, "x-remote-object,id=robj0,devid=%s,fd=%d", r->name, sock_num);
+}
+
 int
 brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
     const struct pol_compiled *c, uid_t uid, gid_t gid,
-    const struct brk_programs *progs, int null_fd, int sock,
+    const struct brk_programs *progs, int null_fd, int sock, int qmp,
     const struct brk_image *images, struct brk_child *child,
     char *why, size_t len)
 {
 	static const unsigned int ro = POL_FD_RO, wo = POL_FD_WO,
 	    rw = POL_FD_RW;
 	const struct brk_remote *r = &vm->remotes[idx];
-	int disk_fds[BRK_MAX_DISKS], err_w = -1, err;
-	unsigned int disk_modes[BRK_MAX_DISKS], disk_kinds = 0;
+	bool xremote = r->kind == BRK_REMOTE_QEMU;
+	int disk_fds[2 * BRK_MAX_DISKS], err_w = -1, err;
+	unsigned int disk_modes[2 * BRK_MAX_DISKS], disk_kinds = 0, ndisk_fds;
+	const char *qemu = progs->remote_qemu[idx];
 	struct work *w;
 	bool nproc_set;
 	rlim_t nproc;
 
-	if (r->kind != BRK_REMOTE_LSI)
-		return fail(-EOPNOTSUPP, why, len, "%s: kind %s is not "
-		    "supported by this broker yet", child->who,
-		    brk_remote_kind_name(r->kind));
 	if (c->seccomp_fd < 0)
 		return fail(-EINVAL, why, len, "%s: has no [seccomp]",
 		    r->policy);
+	if (xremote && (qmp < 0 || !qemu[0]))
+		return fail(-EINVAL, why, len, "%s: no QMP socket or QEMU",
+		    child->who);
+	/* kind = qemu: the fdset wants a read-only fd before a read-write
+	 * one; a read-only disk gets two read-only fds. */
+	ndisk_fds = 0;
 	for (unsigned int i = 0; i < r->ndisks; i++) {
-		disk_fds[i] = images[i].fd;
-		disk_modes[i] = images[i].ro ? POL_FD_RO : POL_FD_RW;
+		if (xremote) {
+			if (images[i].ro_fd < 0)
+				return fail(-EINVAL, why, len, "%s: disk %u "
+				    "has no read-only fd", child->who, i);
+			disk_fds[ndisk_fds] = images[i].ro_fd;
+			disk_modes[ndisk_fds++] = POL_FD_RO;
+		}
+		disk_fds[ndisk_fds] = images[i].fd;
+		disk_modes[ndisk_fds++] = images[i].ro ? POL_FD_RO : POL_FD_RW;
 		disk_kinds |= images[i].block ? POL_FD_BLOCK : POL_FD_FILE;
 	}
 	w = calloc(1, sizeof(*w));
@@ -252,24 +389,40 @@ brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
 			{ "bpf", POL_FD_MEMFD_SEALED, &c->seccomp_fd, &ro, 1,
 			    true, -1, 0 },
 			{ "disk@", disk_kinds, disk_fds, disk_modes,
-			    r->ndisks, true, -1, 0 },
+			    ndisk_fds, true, -1, 0 },
+			{ "qmp", POL_FD_UNIX_STREAM, &qmp, &rw, 1, xremote,
+			    -1, 0 },
 		};
+		/* mpjail-lsi has no monitor: a policy naming one is wrong. */
+		unsigned int nsrc = sizeof(src) / sizeof(src[0]) -
+		    (xremote ? 0 : 1);
 
-		err = jail_fds(&w->jail, c, r->policy, src,
-		    sizeof(src) / sizeof(src[0]), why, len);
-		if (!err && sbx_jail_add_bind(&w->jail, SBX_BIND_RO,
-		    progs->lsi, LSI_AT))
-			err = fail(-EINVAL, why, len, "cannot bind %s",
-			    progs->lsi);
-		add(&w->a, "%s", LSI_AT);
-		add(&w->a, "--socket-fd");
-		add(&w->a, "%d", src[3].num);
-		add(&w->a, "--seccomp-fd");
-		add(&w->a, "%d", src[4].num);
-		for (unsigned int i = 0; i < r->ndisks; i++) {
-			add(&w->a, "--disk-fd");
-			add(&w->a, "%d%s", src[5].num + (int)i,
-			    images[i].ro ? ":ro" : "");
+		err = jail_fds(&w->jail, c, r->policy, src, nsrc, why, len);
+		if (!xremote) {
+			if (!err && sbx_jail_add_bind(&w->jail, SBX_BIND_RO,
+			    progs->lsi, LSI_AT))
+				err = fail(-EINVAL, why, len, "cannot bind %s",
+				    progs->lsi);
+			lsi_args(&w->a, r, images, src[3].num, src[4].num,
+			    src[5].num);
+		} else {
+			const char *extra_exec = NULL;
+
+			if (!err && !under_bind(c, qemu)) {
+				extra_exec = qemu;
+				if (sbx_jail_add_bind(&w->jail, SBX_BIND_RO,
+				    qemu, qemu))
+					err = fail(-EINVAL, why, len, "cannot "
+					    "bind %s", qemu);
+			}
+			if (!err && sbx_jail_add_bind(&w->jail, SBX_BIND_RO,
+			    progs->shim, SHIM_AT))
+				err = fail(-EINVAL, why, len, "cannot bind %s",
+				    progs->shim);
+			shim_args(&w->a, c, vm, false, extra_exec, src[4].num,
+			    nproc_set, nproc);
+			xremote_args(&w->a, r, qemu, images, src[3].num,
+			    src[6].num, src[5].num);
 		}
 	}
 	if (!err)
@@ -277,67 +430,6 @@ brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
 	close(err_w);
 	free(w);
 	return err;
-}
-
-/* Is `path` inside one of the policy's binds (so QEMU can see it)? */
-static bool
-under_bind(const struct pol_compiled *c, const char *path)
-{
-	for (unsigned int i = 0; i < c->ns.nbinds && i < POL_MAX_BINDS; i++) {
-		size_t n = strlen(c->ns.binds[i].path);
-
-		if (!strncmp(path, c->ns.binds[i].path, n) &&
-		    (path[n] == '/' || path[n] == '\0'))
-			return true;
-	}
-	return false;
-}
-
-/*
- * mpjail-exec's options: the policy's Landlock as written (the shim
- * degrades by ABI and reports), read access to the files bound for
- * this VM, the seccomp fd, nproc.
- */
-static void
-shim_args(struct args *a, const struct pol_compiled *c, const struct brk_vm *vm,
-    const char *extra_exec, int seccomp_num, bool nproc_set, rlim_t nproc)
-{
-	const struct pol_landlock *ll = &c->landlock;
-
-	add(a, "%s", SHIM_AT);
-	if (ll->present) {
-		add(a, "--landlock-fs=0x%" PRIx64, ll->handled_fs);
-		add(a, "--landlock-net=0x%" PRIx64, ll->handled_net);
-		add(a, "--landlock-scope=0x%" PRIx64, ll->scoped);
-		add(a, "--landlock-abi-min=%d", ll->abi_min);
-		if (!ll->best_effort)
-			add(a, "--landlock-hard");
-		for (unsigned int i = 0; i < ll->npaths; i++)
-			add(a, "--allow-path=0x%" PRIx64 ":%s",
-			    ll->paths[i].access, ll->paths[i].path);
-		for (unsigned int i = 0; i < ll->nports; i++)
-			add(a, "--allow-port=0x%" PRIx64 ":%u",
-			    ll->ports[i].access, ll->ports[i].port);
-		if (ll->handled_fs & POL_LL_FS_READ_FILE) {
-			uint64_t rd = POL_LL_FS_READ_FILE;
-
-			if (vm->boot == BRK_BOOT_KERNEL)
-				add(a, "--allow-path=0x%" PRIx64 ":%s", rd,
-				    KERNEL_AT);
-			if (vm->boot == BRK_BOOT_KERNEL && vm->initrd[0])
-				add(a, "--allow-path=0x%" PRIx64 ":%s", rd,
-				    INITRD_AT);
-			if (extra_exec)
-				add(a, "--allow-path=0x%" PRIx64 ":%s",
-				    (uint64_t)(rd |
-				    (ll->handled_fs & POL_LL_FS_EXECUTE)),
-				    extra_exec);
-		}
-	}
-	add(a, "--seccomp-fd=%d", seccomp_num);
-	if (nproc_set)
-		add(a, "--rlimit-nproc=%llu", (unsigned long long)nproc);
-	add(a, "--");
 }
 
 static void
@@ -468,8 +560,8 @@ brk_launch_qemu(const struct brk_vm *vm, const struct pol_compiled *c,
 		    sbx_jail_add_bind(j, SBX_BIND_RO, vm->initrd, INITRD_AT))
 			err = fail(-EINVAL, why, len, "cannot bind %s",
 			    vm->initrd);
-		shim_args(&w->a, c, vm, extra_exec, src[4].num, nproc_set,
-		    nproc);
+		shim_args(&w->a, c, vm, true, extra_exec, src[4].num,
+		    nproc_set, nproc);
 		qemu_args(&w->a, vm, progs->qemu, src[3].num, src[5].num);
 	}
 	if (!err)

@@ -1,7 +1,7 @@
 /*
  * broker/launch.h: spawning the VM's processes through sandbox/: each
- * mpjail-lsi remote under its own policy, then the unprivileged QEMU
- * through mpjail-exec. Runs in the broker, possibly as root; its inputs
+ * remote under its own policy (mpjail-lsi directly; QEMU's own x-remote
+ * through mpjail-exec), then the unprivileged QEMU through mpjail-exec. Runs in the broker, possibly as root; its inputs
  * are the parsed VM file, compiled policies and fds the broker opened.
  *
  * Contract: returns 0 or a negative errno and never exits; `why` says what
@@ -27,7 +27,12 @@ struct brk_programs {
 	char lsi[BRK_PATH_MAX];		/* mpjail-lsi (static-pie) */
 	char shim[BRK_PATH_MAX];	/* mpjail-exec (static-pie) */
 	char qemu[BRK_PATH_MAX];	/* realpath of the VM's QEMU */
+	/* kind = qemu: realpath of remote N's QEMU ("" for kind = lsi) */
+	char remote_qemu[BRK_MAX_REMOTES][BRK_PATH_MAX];
 };
+
+/* The x-remote's block thread pool, at most (also its policy's nproc). */
+#define BRK_QEMU_REMOTE_POOL 4
 
 /* What the broker hands QEMU besides its remotes' socket ends. */
 struct brk_qemu_io {
@@ -38,13 +43,18 @@ struct brk_qemu_io {
 };
 
 /*
- * Spawn remote `idx` of vm: mpjail-lsi bound read-only at /mpjail-lsi in an
- * empty root, given its socket end, the seccomp memfd of `c` and one fd
- * per disk. On success child is running (pid, pidfd, err_fd set).
+ * Spawn remote `idx` of vm. kind = lsi: mpjail-lsi bound read-only at
+ * /mpjail-lsi in an empty root, given its socket end, the seccomp memfd
+ * of `c` and one fd per disk. kind = qemu: mpjail-exec, then QEMU's
+ * x-remote with one lsi53c895a and a scsi-hd per disk, given its socket
+ * end, the seccomp memfd, `qmp` (its monitor, the broker's readiness
+ * probe) and two fds per disk (images[i].ro_fd, then images[i].fd: the
+ * fdset QEMU 7.2 needs); never a path. On success child is running (pid,
+ * pidfd, err_fd set).
  */
 int brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
     const struct pol_compiled *c, uid_t uid, gid_t gid,
-    const struct brk_programs *progs, int null_fd, int sock,
+    const struct brk_programs *progs, int null_fd, int sock, int qmp,
     const struct brk_image *images, struct brk_child *child,
     char *why, size_t len);
 

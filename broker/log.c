@@ -27,6 +27,7 @@ brk_child_init(struct brk_child *c, const char *who, const char *prog)
 	c->pid = -1;
 	c->pidfd = -1;
 	c->err_fd = -1;
+	c->qmp_fd = -1;
 }
 
 void

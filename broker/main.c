@@ -19,12 +19,14 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker/broker.h"
 #include "broker/image.h"
 #include "broker/launch.h"
 #include "broker/supervise.h"
+#include "broker/tenant.h"
 #include "broker/vm.h"
 #include "policy/policy.h"
 
@@ -47,6 +49,16 @@ static struct pol_compiled remote_pol[BRK_MAX_REMOTES];
 static struct brk_image images[BRK_MAX_REMOTES][BRK_MAX_DISKS];
 static struct brk_programs progs;
 static struct brk_run run;
+static struct brk_tenant tenant;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
 die(const char *fmt, ...)
@@ -188,6 +200,10 @@ open_images(void)
 			int err = brk_image_open(rm->disks[i].path,
 			    rm->disks[i].ro, &images[r][i], why, sizeof(why));
 
+			/* QEMU's fdset: a read-only description too. */
+			if (!err && rm->kind == BRK_REMOTE_QEMU)
+				err = brk_image_add_ro_fd(&images[r][i], why,
+				    sizeof(why));
 			if (err)
 				die("remote=%s: disk (%s:%u): %s: nothing "
 				    "started", rm->name, vm.file,
@@ -241,6 +257,7 @@ abort_start(const char *fmt, ...)
 	brk_reap_orphans(vm.name, BRK_ORPHAN_TIMEOUT_MS);
 	brk_run_close(&run);
 	close_images();
+	brk_tenant_release(&tenant);
 	exit(BRK_EXIT_SETUP);
 }
 
@@ -289,41 +306,55 @@ main(int argc, char **argv)
 	/* 3. Every policy compiled before anything runs. */
 	load_policy(vm.qemu_policy, vm.nremotes, &qemu_pol);
 	for (unsigned int i = 0; i < vm.nremotes; i++) {
-		if (vm.remotes[i].kind != BRK_REMOTE_LSI)
-			die("remote=%s: kind = %s is not supported by this "
-			    "broker yet (mpjail-broker(8)): nothing started",
-			    vm.remotes[i].name,
-			    brk_remote_kind_name(vm.remotes[i].kind));
-		load_policy(vm.remotes[i].policy, vm.remotes[i].ndisks,
-		    &remote_pol[i]);
+		const struct brk_remote *r = &vm.remotes[i];
+
+		/* QEMU's remote takes two fds per disk (its fdset). */
+		load_policy(r->policy, r->kind == BRK_REMOTE_QEMU ?
+		    2 * r->ndisks : r->ndisks, &remote_pol[i]);
 	}
 
 	/* 4. The programs and boot files the children will see. */
 	find_program(opt.lsi, "mpjail-lsi", progs.lsi, root);
-	for (unsigned int i = 0; i < vm.nremotes; i++)
-		if (vm.remotes[i].program[0] &&
-		    strcmp(vm.remotes[i].program, progs.lsi) != 0)
-			die("remote=%s: program: one mpjail-lsi per broker "
-			    "(use --lsi)", vm.remotes[i].name);
 	find_program(opt.shim, "mpjail-exec", progs.shim, root);
 	find_program(vm.qemu, "qemu", progs.qemu, root);
+	for (unsigned int i = 0; i < vm.nremotes; i++) {
+		const struct brk_remote *r = &vm.remotes[i];
+
+		if (r->kind == BRK_REMOTE_QEMU)
+			find_program(r->program[0] ? r->program : vm.qemu,
+			    "qemu", progs.remote_qemu[i], root);
+		else if (r->program[0] && strcmp(r->program, progs.lsi) != 0)
+			die("remote=%s: program: one mpjail-lsi per broker "
+			    "(use --lsi)", r->name);
+	}
 	if (vm.boot == BRK_BOOT_KERNEL) {
 		check_boot_file("kernel", vm.kernel, root);
 		if (vm.initrd[0])
 			check_boot_file("initrd", vm.initrd, root);
 	}
 
-	/* 5. The images: opened by us, never by a path in a child; locked. */
+	/* 5. Our tenant ids, claimed against every other broker and every
+	 *    running process (tenant.h); then the images: opened by us,
+	 *    never by a path in a child; locked. */
+	brk_tenant_init(&tenant);
+	if (root) {
+		err = brk_tenant_claim(BRK_TENANT_DIR, uid_base, gid_base,
+		    1 + vm.nremotes, &tenant, why, sizeof(why));
+		if (err)
+			die("%s: %s: nothing started", opt.vm_file, why);
+	}
 	open_images();
 	if (opt.check_only) {
 		brk_log(vm.name, NULL, "%s: ok (%u remotes; nothing started)",
 		    opt.vm_file, vm.nremotes);
 		close_images();
+		brk_tenant_release(&tenant);
 		return 0;
 	}
 
 	/* 6. Signals to a signalfd; the kernel's audit records for SIGSYS. */
 	brk_run_init(&run, &vm);
+	brk_console_out(&run, STDOUT_FILENO);
 	run.sig_fd = signals();
 	/* Descendants orphaned on the way out come to us, to be reaped. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -338,26 +369,53 @@ main(int argc, char **argv)
 	if (null_fd < 0)
 		die("/dev/null: %s", strerror(errno));
 
-	/* 7. The remotes, each under its own uid with its own socket end. */
+	/* 7. The remotes, each under its own uid with its own socket end;
+	 *    QEMU's own remote also with its QMP, on a socketpair we hold. */
 	for (unsigned int i = 0; i < vm.nremotes; i++) {
 		struct brk_child *c = &run.remotes[i];
+		bool xremote = vm.remotes[i].kind == BRK_REMOTE_QEMU;
 		char who[BRK_NAME_MAX + 8];
+		int rqmp[2] = { -1, -1 };
 
 		snprintf(who, sizeof(who), "remote=%s", vm.remotes[i].name);
-		brk_child_init(c, who, "mpjail-lsi");
+		brk_child_init(c, who, xremote ? "qemu-remote" : "mpjail-lsi");
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-		    socks[i]) < 0)
+		    socks[i]) < 0 || (xremote && socketpair(AF_UNIX,
+		    SOCK_STREAM | SOCK_CLOEXEC, 0, rqmp) < 0))
 			abort_start("socketpair: %s", strerror(errno));
+		c->qmp_fd = rqmp[0];
 		run.nremotes = i + 1;
 		err = brk_launch_remote(&vm, i, &remote_pol[i],
 		    root ? uid_base + 1 + i : uid_base,
 		    root ? gid_base + 1 + i : gid_base, &progs, null_fd,
-		    socks[i][0], images[i], c, why, sizeof(why));
+		    socks[i][0], rqmp[1], images[i], c, why, sizeof(why));
 		close(socks[i][0]);
+		if (rqmp[1] >= 0)
+			close(rqmp[1]);
 		if (err)
 			abort_start("%s: %s", who, why);
-		brk_log(vm.name, who, "started: pid %d, uid %u, %u disk(s)",
-		    (int)c->pid, (unsigned int)c->uid, vm.remotes[i].ndisks);
+		brk_log(vm.name, who, "started: %s, pid %d, uid %u, %u disk(s)",
+		    xremote ? "QEMU x-remote" : "mpjail-lsi", (int)c->pid,
+		    (unsigned int)c->uid, vm.remotes[i].ndisks);
+	}
+
+	/* 7b. Nobody talks to QEMU's own remote before its start-up and
+	 *     machine reset are over: the one answer we read (ready.c). */
+	for (unsigned int i = 0; i < vm.nremotes; i++) {
+		struct brk_child *c = &run.remotes[i];
+		long long t0 = now_ms();
+
+		if (vm.remotes[i].kind != BRK_REMOTE_QEMU)
+			continue;
+		err = brk_remote_ready(vm.name, c, BRK_READY_TIMEOUT_MS);
+		if (err)
+			abort_start("%s: not ready: %s", c->who,
+			    err == -ETIMEDOUT ? "no QMP answer within the "
+			    "time limit" : err == -EPROTO ? "no valid QMP "
+			    "answer" : err == -ECHILD ? "it ended" :
+			    "it closed its QMP");
+		brk_log(vm.name, c->who, "ready: QMP answered after %lld ms",
+		    now_ms() - t0);
 	}
 
 	/* 8. QEMU, unprivileged and confined, on the other ends. */
@@ -403,6 +461,7 @@ main(int argc, char **argv)
 		err = BRK_EXIT_KILLED;
 	brk_run_close(&run);
 	close_images();
+	brk_tenant_release(&tenant);
 	brk_log(vm.name, NULL, "stopped: exit %d", err);
 	return err;
 }

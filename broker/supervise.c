@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +28,7 @@ enum phase {
 	PH_DRAIN,		/* QEMU gone; remotes end on EOF; then SIGKILL */
 };
 
-#define MAX_POLL (4 + 2 * (1 + BRK_MAX_REMOTES))
+#define MAX_POLL (4 + 3 * (1 + BRK_MAX_REMOTES))
 #define AUDIT_TRIES 10		/* kauditd prints asynchronously */
 
 void
@@ -78,25 +80,102 @@ brk_qmp_hello(struct brk_run *run)
 	return 0;
 }
 
-/* Read what QEMU said on QMP and throw it away (we parse none of it). */
+/* Read what QEMU (or a QEMU remote) said on QMP and throw it away: after
+ * start-up we parse none of it. */
 static void
-qmp_drain(struct brk_run *run)
+qmp_drain(int *fd)
 {
 	char junk[4096];
-	ssize_t n = recv(run->qmp_fd, junk, sizeof(junk), MSG_DONTWAIT);
+	ssize_t n = recv(*fd, junk, sizeof(junk), MSG_DONTWAIT);
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-		close(run->qmp_fd);
-		run->qmp_fd = -1;
+		close(*fd);
+		*fd = -1;
 	}
 }
 
-/* The guest's console to our stdout: printable ASCII, tab and newline. */
+void
+brk_console_out(struct brk_run *run, int fd)
+{
+	char self[64];
+	struct stat st, st2;
+	int own;
+
+	run->out_fd = fd;
+	if (fstat(fd, &st) < 0) {
+		run->out_fd = -1;
+		return;
+	}
+	if (S_ISSOCK(st.st_mode)) {
+		run->out_sock = true;
+		return;
+	}
+	if (!S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+		return;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	own = open(self, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (own < 0)
+		return;
+	if (fstat(own, &st2) < 0 || st2.st_dev != st.st_dev ||
+	    st2.st_ino != st.st_ino) {
+		close(own);
+		return;
+	}
+	run->out_fd = own;
+	run->out_own = true;
+}
+
+/* Write what stdout takes now, never waiting. */
+static void
+console_flush(struct brk_run *run)
+{
+	size_t done = 0;
+
+	while (run->out_fd >= 0 && done < run->out_len) {
+		size_t n = run->out_len - done;
+		ssize_t w;
+
+		if (run->out_sock) {
+			w = send(run->out_fd, run->out_buf + done, n,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		} else {
+			if (!run->out_own) {
+				struct pollfd p = { .fd = run->out_fd,
+				    .events = POLLOUT };
+
+				if (poll(&p, 1, 0) <= 0 ||
+				    !(p.revents & POLLOUT))
+					break;
+				if (n > PIPE_BUF)
+					n = PIPE_BUF;
+			}
+			w = write(run->out_fd, run->out_buf + done, n);
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w <= 0) {
+			/* stdout is gone: drop the console from now on */
+			run->out_dropped += run->out_len - done;
+			done = run->out_len;
+			if (run->out_own)
+				close(run->out_fd);
+			run->out_fd = -1;
+			break;
+		}
+		done += (size_t)w;
+	}
+	memmove(run->out_buf, run->out_buf + done, run->out_len - done);
+	run->out_len -= done;
+}
+
+/* The guest's console to our stdout: printable ASCII, tab and newline;
+ * what does not fit the buffer is dropped, counted, and said once. */
 static void
 console_relay(struct brk_run *run)
 {
-	char buf[4096], out[4096];
-	size_t o = 0;
+	char buf[4096];
 	ssize_t n = read(run->console_fd, buf, sizeof(buf));
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -109,18 +188,17 @@ console_relay(struct brk_run *run)
 
 		if (ch == '\r')
 			continue;
-		out[o++] = (ch == '\n' || ch == '\t' ||
+		if (run->out_fd < 0 || run->out_len >= sizeof(run->out_buf)) {
+			if (run->out_dropped++ == 0 && run->out_fd >= 0)
+				brk_log(run->vm->name, "console", "stdout is "
+				    "not being read: dropping console output "
+				    "(%zu bytes waiting)", run->out_len);
+			continue;
+		}
+		run->out_buf[run->out_len++] = (ch == '\n' || ch == '\t' ||
 		    (ch >= ' ' && ch < 0x7f)) ? (char)ch : '?';
 	}
-	for (size_t done = 0; done < o;) {
-		ssize_t w = write(run->out_fd, out + done, o - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;	/* our stdout is gone: drop the console */
-		done += (size_t)w;
-	}
+	console_flush(run);
 }
 
 static void
@@ -150,6 +228,10 @@ reap(struct brk_child *c, bool block)
 	if (c->pidfd >= 0) {
 		close(c->pidfd);
 		c->pidfd = -1;
+	}
+	if (c->qmp_fd >= 0) {
+		close(c->qmp_fd);
+		c->qmp_fd = -1;
 	}
 	return true;
 }
@@ -231,8 +313,14 @@ brk_supervise(struct brk_run *run)
 		for (unsigned int i = 0; i < run->nremotes; i++) {
 			WATCH(run->remotes[i].pidfd, &run->remotes[i]);
 			WATCH(run->remotes[i].err_fd, &run->remotes[i]);
+			WATCH(run->remotes[i].qmp_fd, &run->remotes[i]);
 		}
 #undef WATCH
+		if (run->out_fd >= 0 && run->out_len > 0) {
+			p[n] = (struct pollfd){ .fd = run->out_fd,
+			    .events = POLLOUT };
+			owner[n++] = NULL;
+		}
 		if (deadline >= 0) {
 			long long left = deadline - now_ms();
 
@@ -306,7 +394,12 @@ brk_supervise(struct brk_run *run)
 					deadline = now_ms();	/* kill now */
 				}
 			} else if (p[i].fd == run->qmp_fd) {
-				qmp_drain(run);
+				qmp_drain(&run->qmp_fd);
+			} else if (c && p[i].fd == c->qmp_fd) {
+				qmp_drain(&c->qmp_fd);
+			} else if (p[i].fd == run->out_fd &&
+			    p[i].events == POLLOUT) {
+				console_flush(run);
 			} else if (p[i].fd == run->console_fd) {
 				console_relay(run);
 			} else if (c && p[i].fd == c->err_fd) {
@@ -352,6 +445,18 @@ brk_supervise(struct brk_run *run)
 			break;
 		console_relay(run);
 	}
+	/* The rest goes if stdout takes it within a moment; never more. */
+	for (int i = 0; i < 50 && run->out_fd >= 0 && run->out_len > 0; i++) {
+		struct pollfd op = { .fd = run->out_fd, .events = POLLOUT };
+
+		if (poll(&op, 1, 20) > 0)
+			console_flush(run);
+	}
+	run->out_dropped += run->out_len;
+	run->out_len = 0;
+	if (run->out_dropped)
+		brk_log(vm, "console", "%llu bytes dropped (stdout did not "
+		    "take them)", run->out_dropped);
 	if (remote_died)
 		return BRK_EXIT_REMOTE;
 	if (forced)
@@ -392,11 +497,15 @@ brk_run_close(struct brk_run *run)
 	close_fd(&run->console_fd);
 	close_fd(&run->sig_fd);
 	close_fd(&run->kmsg_fd);
+	if (run->out_own)
+		close_fd(&run->out_fd);
+	run->out_own = false;
 	close_fd(&run->qemu.pidfd);
 	close_fd(&run->qemu.err_fd);
 	for (unsigned int i = 0; i < BRK_MAX_REMOTES; i++) {
 		close_fd(&run->remotes[i].pidfd);
 		close_fd(&run->remotes[i].err_fd);
+		close_fd(&run->remotes[i].qmp_fd);
 	}
 }
 

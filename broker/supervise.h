@@ -11,12 +11,16 @@
 #ifndef MPJAIL_BROKER_SUPERVISE_H
 #define MPJAIL_BROKER_SUPERVISE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "broker/broker.h"
 #include "broker/vm.h"
 
 #define BRK_QUIT_TIMEOUT_MS 5000	/* QMP quit, then SIGKILL */
 #define BRK_DRAIN_TIMEOUT_MS 5000	/* remotes after QEMU, then SIGKILL */
 #define BRK_ORPHAN_TIMEOUT_MS 2000	/* the rest, then SIGKILL */
+#define BRK_CONSOLE_BUF (16 * 1024)	/* console bytes stdout has not taken */
 
 struct brk_run {
 	const struct brk_vm *vm;
@@ -26,12 +30,29 @@ struct brk_run {
 	int sig_fd;		/* signalfd: SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 	int qmp_fd;		/* our end of QEMU's QMP socketpair, or -1 */
 	int console_fd;		/* read end of QEMU's console pipe, or -1 */
-	int out_fd;		/* where the console goes (our stdout) */
+	/* The console's way out (our stdout), never blocking the broker:
+	 * what stdout does not take now waits in out_buf; what does not
+	 * fit there is dropped and counted (brk_console_out). */
+	int out_fd;		/* -1: dropped (stdout gone) */
+	bool out_own;		/* out_fd is our non-blocking reopen */
+	bool out_sock;		/* a socket: send(MSG_DONTWAIT) */
+	size_t out_len;
+	unsigned long long out_dropped;	/* bytes */
+	char out_buf[BRK_CONSOLE_BUF];
 	int kmsg_fd;		/* /dev/kmsg at its end, or -1 */
 };
 
 /* Every fd -1, every child not running. */
 void brk_run_init(struct brk_run *run, const struct brk_vm *vm);
+
+/*
+ * Where the console goes: fd (our stdout). A pipe, FIFO or terminal is
+ * reopened through /proc/self/fd as our own non-blocking description
+ * (never O_NONBLOCK on a description we share with whoever started us);
+ * a socket gets send(MSG_DONTWAIT); else, or if the reopen fails, each
+ * write is at most PIPE_BUF bytes and only after poll() says writable.
+ */
+void brk_console_out(struct brk_run *run, int fd);
 
 /* QMP: capabilities negotiation; fire and forget. 0 or -errno. */
 int brk_qmp_hello(struct brk_run *run);

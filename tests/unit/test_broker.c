@@ -1,7 +1,8 @@
 /*
  * tests/unit/test_broker.c: the broker's VM-file parser (every error with
- * its line and column, unknown keys, missing keys) and its image opening
- * rules (symlinks, FIFOs, directories, OFD locks).
+ * its line and column, unknown keys, missing keys), its image opening
+ * rules (symlinks, FIFOs, directories, OFD locks), the QEMU remote's
+ * readiness probe against hostile QMP output, and tenant id claims.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "broker/broker.h"
 #include "broker/image.h"
+#include "broker/tenant.h"
 #include "broker/vm.h"
 
 static const char good[] =
@@ -254,6 +260,152 @@ test_image_rules(void **state)
 	brk_image_close(&c);
 }
 
+/* ---- the QEMU remote's readiness probe ---- */
+
+/* Run the probe against `said` (written before it starts), with an
+ * optional big junk prefix; returns its verdict. */
+static int
+probe(const char *said, size_t junk, int timeout_ms, char *sent, size_t len)
+{
+	struct brk_child c;
+	int sv[2], err;
+	ssize_t n;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	brk_child_init(&c, "remote=t", "qemu-remote");
+	c.qmp_fd = sv[0];
+	if (junk) {
+		static char big[BRK_READY_MAX_BYTES + 8192];
+		size_t off = 0;
+
+		memset(big, 'x', sizeof(big));
+		assert_true(junk <= sizeof(big));
+		/* a socketpair buffers less than this: write from a child */
+		if (fork() == 0) {
+			while (off < junk) {
+				n = write(sv[1], big + off, junk - off);
+				if (n <= 0)
+					_exit(0);
+				off += (size_t)n;
+			}
+			_exit(0);
+		}
+	}
+	if (said[0])
+		assert_int_equal(write(sv[1], said, strlen(said)),
+		    (ssize_t)strlen(said));
+	err = brk_remote_ready("t", &c, timeout_ms);
+	n = recv(sv[1], sent, len - 1, MSG_DONTWAIT);
+	sent[n > 0 ? n : 0] = '\0';
+	close(sv[0]);
+	close(sv[1]);
+	while (junk && wait(NULL) > 0)
+		;
+	return err;
+}
+
+static void
+test_ready_probe(void **state)
+{
+	static const char greeting[] = "{\"QMP\": {\"version\": {}, "
+	    "\"capabilities\": [\"oob\"]}}\r\n{\"return\": {}}\r\n";
+	char said[2048], sent[512];
+
+	(void)state;
+	/* QEMU 7.2's answer: ready; the probe asked with its id */
+	snprintf(said, sizeof(said), "%s{\"return\": {\"status\": \"running\", "
+	    "\"singlestep\": false, \"running\": true}, \"id\": "
+	    "\"mpjail-ready\"}\r\n", greeting);
+	assert_int_equal(probe(said, 0, 1000, sent, sizeof(sent)), 0);
+	assert_non_null(strstr(sent, "\"query-status\",\"id\":\"mpjail-ready\""));
+	/* an error with our id: refused */
+	snprintf(said, sizeof(said), "%s{\"error\": {\"class\": \"x\"}, "
+	    "\"id\": \"mpjail-ready\"}\r\n", greeting);
+	assert_int_equal(probe(said, 0, 1000, sent, sizeof(sent)), -EPROTO);
+	/* the id alone, an answer without it, a half line: not ready */
+	snprintf(said, sizeof(said), "%s{\"event\": \"RESET\", \"id\": "
+	    "\"mpjail-ready\"}\r\n{\"return\": {}}\r\n{\"return\": {}, "
+	    "\"id\": \"mpjail-ready\"}", greeting);
+	assert_int_equal(probe(said, 0, 300, sent, sizeof(sent)), -ETIMEDOUT);
+	/* the answer at the end of an overlong line does not count */
+	memset(said, 'x', sizeof(said));
+	snprintf(said + 1000, sizeof(said) - 1000, "{\"return\": {}, \"id\": "
+	    "\"mpjail-ready\"}\n");
+	assert_int_equal(probe(said, 0, 300, sent, sizeof(sent)), -ETIMEDOUT);
+	/* silence: not ready */
+	assert_int_equal(probe("", 0, 300, sent, sizeof(sent)), -ETIMEDOUT);
+	/* more than it may say before the answer: refused, bounded */
+	assert_int_equal(probe("", BRK_READY_MAX_BYTES + 4096, 5000, sent,
+	    sizeof(sent)), -EPROTO);
+}
+
+/* ---- tenant ids ---- */
+
+static void
+test_tenant_claims(void **state)
+{
+	struct brk_tenant a, b;
+	char locks[128], why[512];
+	const uid_t base = 3900000000U;	/* nobody uses these */
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	path_of(locks, sizeof(locks), "run");
+	assert_int_equal(brk_tenant_claim(locks, base, base, 3, &a, why,
+	    sizeof(why)), 0);
+	assert_int_equal(a.nfds, 6);
+	for (unsigned int i = 0; i < a.nfds; i++)
+		assert_true(fcntl(a.fds[i], F_GETFD) & FD_CLOEXEC);
+	/* overlapping: refused, naming the id */
+	assert_int_equal(brk_tenant_claim(locks, base + 2, base + 100, 2, &b,
+	    why, sizeof(why)), -EBUSY);
+	assert_non_null(strstr(why, "uid 3900000002 is in use by another "
+	    "mpjail-broker"));
+	assert_int_equal(b.nfds, 0);
+	/* disjoint: fine */
+	assert_int_equal(brk_tenant_claim(locks, base + 3, base + 3, 2, &b,
+	    why, sizeof(why)), 0);
+	brk_tenant_release(&b);
+	brk_tenant_release(&a);
+	/* released: the overlapping claim passes now */
+	assert_int_equal(brk_tenant_claim(locks, base + 2, base + 100, 2, &b,
+	    why, sizeof(why)), 0);
+	brk_tenant_release(&b);
+	/* a running process with a uid of the range (ours: 0 is never
+	 * allowed, so a child takes one) */
+	{
+		int p[2];
+		char c;
+		pid_t pid;
+
+		assert_int_equal(pipe(p), 0);
+		pid = fork();
+		if (pid == 0) {
+			close(p[0]);
+			if (setresuid(base + 50, base + 50, base + 50) < 0)
+				_exit(1);
+			(void)!write(p[1], "x", 1);
+			pause();
+			_exit(0);
+		}
+		close(p[1]);
+		assert_int_equal(read(p[0], &c, 1), 1);
+		close(p[0]);
+		assert_int_equal(brk_tenant_claim(locks, base + 49, base + 200,
+		    2, &b, why, sizeof(why)), -EBUSY);
+		assert_non_null(strstr(why, "runs with a uid in 3900000049-"
+		    "3900000050"));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	/* an unsafe lock directory is refused */
+	assert_int_equal(chmod(locks, 0777), 0);
+	assert_int_equal(brk_tenant_claim(locks, base, base, 1, &b, why,
+	    sizeof(why)), -EPERM);
+}
+
 int
 main(void)
 {
@@ -262,6 +414,9 @@ main(void)
 		cmocka_unit_test(test_errors_have_lines),
 		cmocka_unit_test(test_missing_and_header),
 		cmocka_unit_test_setup_teardown(test_image_rules, setup_dir,
+		    teardown_dir),
+		cmocka_unit_test(test_ready_probe),
+		cmocka_unit_test_setup_teardown(test_tenant_claims, setup_dir,
 		    teardown_dir),
 	};
 
