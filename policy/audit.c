@@ -1,8 +1,10 @@
 /*
  * policy/audit.c: does a running process carry a policy? Compares what
  * /proc says of PID (seccomp mode and filters, no_new_privs, capability
- * sets, id maps, namespaces, open fds) with the policy. /proc text of the
- * audited process is treated as untrusted: bounded reads, strict parsing.
+ * sets, id maps, namespaces, open fds and their kinds) with the policy,
+ * and, as root, its installed seccomp filters with the compiled program.
+ * /proc text and filters of the audited process are treated as untrusted:
+ * bounded reads, strict parsing.
  */
 #include "policy/policy.h"
 
@@ -13,6 +15,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void __attribute__((format(printf, 4, 5)))
@@ -194,6 +199,48 @@ audit_ns(const struct pol_policy *p, int pid, struct pol_audit *a)
 	}
 }
 
+/*
+ * What kind of fd `fd` of pid is, as enum pol_fd_kind bits: the kinds its
+ * /proc link and mode could be. A socket could be either UNIX kind, a
+ * memfd sealed or not: /proc does not say which. 0: unknown.
+ */
+static unsigned int
+fd_kind(int pid, long fd, char *target, size_t tlen)
+{
+	char link[64], info[512], v[32];
+	struct stat st;
+	ssize_t n;
+	unsigned long flags = 0;
+
+	snprintf(link, sizeof(link), "/proc/%d/fd/%ld", pid, fd);
+	n = readlink(link, target, tlen - 1);
+	target[n > 0 ? n : 0] = '\0';
+	if (n <= 0)
+		return 0;
+	snprintf(info, sizeof(info), "/proc/%d/fdinfo/%ld", pid, fd);
+	if (read_small(info, info, sizeof(info)) == 0 &&
+	    status_field(info, "flags", v, sizeof(v)))
+		flags = strtoul(v, NULL, 8);
+	if (strncmp(target, "pipe:", 5) == 0)
+		return (flags & O_ACCMODE) == O_WRONLY ? POL_FD_PIPE_W :
+		    POL_FD_PIPE_R;
+	if (strncmp(target, "socket:", 7) == 0)
+		return POL_FD_UNIX_STREAM | POL_FD_UNIX_SEQPACKET;
+	if (strcmp(target, "anon_inode:[eventfd]") == 0)
+		return POL_FD_EVENTFD;
+	if (strncmp(target, "/memfd:", 7) == 0)
+		return POL_FD_MEMFD | POL_FD_MEMFD_SEALED;
+	if (strcmp(target, "/dev/null") == 0)
+		return POL_FD_NULL;
+	if (strncmp(target, "/dev/pts/", 9) == 0 ||
+	    strncmp(target, "/dev/tty", 8) == 0)
+		return POL_FD_TTY;
+	if (target[0] == '/' && stat(link, &st) == 0)
+		return S_ISBLK(st.st_mode) ? POL_FD_BLOCK :
+		    S_ISREG(st.st_mode) ? POL_FD_FILE : 0;
+	return 0;
+}
+
 static void
 audit_fds(const struct pol_policy *p, int pid, unsigned int range_count,
     struct pol_audit *a)
@@ -201,7 +248,7 @@ audit_fds(const struct pol_policy *p, int pid, unsigned int range_count,
 	char path[64];
 	DIR *d;
 	struct dirent *e;
-	unsigned int extra = 0, held = 0;
+	unsigned int extra = 0, held = 0, received = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
@@ -211,38 +258,177 @@ audit_fds(const struct pol_policy *p, int pid, unsigned int range_count,
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		char *end, what[48];
+		char *end, what[48], target[128], k[96];
 		long fd = strtol(e->d_name, &end, 10);
-		const struct pol_fd *match = NULL;
+		const struct pol_fd *match = NULL, *numbered = NULL;
+		unsigned int kind;
 
 		if (e->d_name[0] == '.' || *end || fd < 0)
 			continue;
 		held++;
+		kind = fd_kind(pid, fd, target, sizeof(target));
 		for (unsigned int i = 0; i < p->nfds; i++) {
 			const struct pol_fd *f = &p->fds[i];
 
 			if (f->num == fd || (f->range && fd >= f->num &&
 			    (range_count == 0 ||
 			    fd < f->num + (long)range_count)))
-				match = f;
+				numbered = f;
 		}
-		if (match)
+		if (numbered && (numbered->kinds & kind))
 			continue;
+		/* a kind received at run time, at any number the kernel chose */
+		for (unsigned int i = 0; i < p->nreceived && !match; i++)
+			if (p->received[i].kinds & kind)
+				match = &p->received[i];
+		if (match) {
+			received++;
+			continue;
+		}
 		extra++;
 		snprintf(what, sizeof(what), "fd %ld", fd);
-		{
-			char link[128], target[128];
-			ssize_t n;
+		pol_fd_kinds_format(kind, k, sizeof(k));
+		if (numbered) {
+			char want[96];
 
-			snprintf(link, sizeof(link), "/proc/%d/fd/%ld", pid, fd);
-			n = readlink(link, target, sizeof(target) - 1);
-			target[n > 0 ? n : 0] = '\0';
-			item(a, what, false, "held but not in [fds] (%s)", target);
+			pol_fd_kinds_format(numbered->kinds, want, sizeof(want));
+			item(a, what, false, "%s (%s), but [fds] says %s %s",
+			    target, kind ? k : "unknown kind", numbered->name,
+			    want);
+		} else {
+			item(a, what, false, "held but not in [fds] (%s, %s)",
+			    target, kind ? k : "unknown kind");
 		}
 	}
 	closedir(d);
-	item(a, "fds", extra == 0, "%u held, %u not in the policy", held,
-	    extra);
+	item(a, "fds", extra == 0, "%u held, %u of them received at run "
+	    "time, %u not in the policy", held, received, extra);
+}
+
+/* ---- the installed seccomp filters, as root ---- */
+
+#ifndef PTRACE_SECCOMP_GET_FILTER
+#define PTRACE_SECCOMP_GET_FILTER 0x420c
+#endif
+
+static void __attribute__((format(printf, 2, 3)))
+unavailable(struct pol_audit *a, const char *fmt, ...)
+{
+	struct pol_audit_item *it;
+	va_list ap;
+
+	if (a->n >= POL_AUDIT_MAX)
+		return;
+	it = &a->item[a->n++];
+	snprintf(it->what, sizeof(it->what), "seccomp filter");
+	it->ok = true;
+	it->unavailable = true;
+	va_start(ap, fmt);
+	vsnprintf(it->detail, sizeof(it->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* The compiled program's bytes into a new buffer (*len bytes). */
+static int
+compiled_program(const struct pol_policy *p, unsigned int range_count,
+    unsigned char **prog, size_t *len)
+{
+	struct pol_compile_opts o = { .range_count = range_count };
+	int fd = -1, err;
+
+	*prog = NULL;
+	err = pol_seccomp_memfd(p, &o, &fd, len);
+	if (err)
+		return err;
+	*prog = malloc(*len ? *len : 1);
+	if (!*prog)
+		err = -ENOMEM;
+	else if (pread(fd, *prog, *len, 0) != (ssize_t)*len)
+		err = -EIO;
+	close(fd);
+	if (err) {
+		free(*prog);
+		*prog = NULL;
+	}
+	return err;
+}
+
+/*
+ * Stop pid (it never notices: PTRACE_SEIZE, PTRACE_INTERRUPT), read each
+ * installed filter, index 0 (the newest) up, compare with `prog`, detach.
+ * The process's own syscall (ppoll) is restarted by the kernel.
+ */
+static void
+audit_filter(const struct pol_policy *p, int pid, unsigned int range_count,
+    struct pol_audit *a)
+{
+	unsigned char *prog = NULL, *got = NULL;
+	size_t len = 0;
+	long n;
+	int st, err, found = -1, count = 0;
+	char sizes[96] = "";
+
+	if (geteuid() != 0) {
+		unavailable(a, "unavailable: needs root "
+		    "(PTRACE_SECCOMP_GET_FILTER)");
+		return;
+	}
+	err = compiled_program(p, range_count, &prog, &len);
+	if (err) {
+		item(a, "seccomp filter", false, "cannot compile the policy: "
+		    "%s", strerror(-err));
+		return;
+	}
+	if (ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0) {
+		unavailable(a, "unavailable: PTRACE_SEIZE: %s",
+		    strerror(errno));
+		free(prog);
+		return;
+	}
+	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0 ||
+	    waitpid(pid, &st, __WALL) != pid) {
+		unavailable(a, "unavailable: cannot stop pid %d: %s", pid,
+		    strerror(errno));
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		free(prog);
+		return;
+	}
+	for (int i = 0; i < 64; i++) {
+		size_t used = strlen(sizes);
+
+		n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)(long)i,
+		    NULL);
+		if (n < 0) {
+			if (errno != ENOENT && i == 0)
+				count = -errno;
+			break;
+		}
+		count++;
+		snprintf(sizes + used, sizeof(sizes) - used, "%s%ld",
+		    i ? "," : "", n);
+		if ((size_t)n * 8 != len || found >= 0)
+			continue;
+		free(got);
+		got = malloc(len);
+		if (got && ptrace(PTRACE_SECCOMP_GET_FILTER, pid,
+		    (void *)(long)i, got) == n && memcmp(got, prog, len) == 0)
+			found = i;
+	}
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	if (count < 0)
+		unavailable(a, "unavailable: PTRACE_SECCOMP_GET_FILTER: %s",
+		    strerror(-count));
+	else if (found >= 0)
+		item(a, "seccomp filter", true, "filter %d of %d is the "
+		    "compiled program, byte for byte (%zu instructions)", found,
+		    count, len / 8);
+	else
+		item(a, "seccomp filter", false, "mismatch: none of %d "
+		    "installed filters (instructions: %s) is the compiled "
+		    "program (%zu instructions)", count, count ? sizes :
+		    "none", len / 8);
+	free(got);
+	free(prog);
 }
 
 int
@@ -260,5 +446,7 @@ pol_audit_pid(const struct pol_policy *p, int pid, unsigned int range_count,
 		audit_ns(p, pid, out);
 	if (p->nfds)
 		audit_fds(p, pid, range_count, out);
+	if (p->seccomp.present)
+		audit_filter(p, pid, range_count, out);
 	return 0;
 }

@@ -162,6 +162,14 @@ explain_text(const struct pol_policy *p, const struct opts *o)
 		    p->fds[i].range ? ".." : "");
 		printf("  %-5s %-10s %-20s %s\n", num, p->fds[i].name, k, m);
 	}
+	for (unsigned int i = 0; i < p->nreceived; i++) {
+		char k[128], m[32];
+
+		pol_fd_kinds_format(p->received[i].kinds, k, sizeof(k));
+		pol_fd_modes_format(p->received[i].modes, m, sizeof(m));
+		printf("  %-5s %-10s %-20s %s (received at run time)\n", "any",
+		    p->received[i].name, k, m);
+	}
 	if (p->landlock.present) {
 		struct pol_landlock got;
 		int abi = pol_landlock_abi();
@@ -250,6 +258,20 @@ cmd_explain(const struct opts *o, char **argv)
 			    i ? "," : "", p->fds[i].num,
 			    p->fds[i].range ? "true" : "false");
 			pol_json_string(stdout, p->fds[i].name);
+			printf(", \"kinds\": ");
+			pol_json_string(stdout, k);
+			printf(", \"modes\": ");
+			pol_json_string(stdout, m);
+			printf(" }");
+		}
+		printf(" ],\n  \"received\": [");
+		for (unsigned int i = 0; i < p->nreceived; i++) {
+			char k[128], m[32];
+
+			pol_fd_kinds_format(p->received[i].kinds, k, sizeof(k));
+			pol_fd_modes_format(p->received[i].modes, m, sizeof(m));
+			printf("%s\n    { \"name\": ", i ? "," : "");
+			pol_json_string(stdout, p->received[i].name);
 			printf(", \"kinds\": ");
 			pol_json_string(stdout, k);
 			printf(", \"modes\": ");
@@ -530,15 +552,17 @@ cmd_audit(const struct opts *o, char **argv)
 		for (unsigned int i = 0; i < a->n; i++) {
 			printf("%s\n  { \"what\": ", i ? "," : "");
 			pol_json_string(stdout, a->item[i].what);
-			printf(", \"ok\": %s, \"detail\": ",
-			    a->item[i].ok ? "true" : "false");
+			printf(", \"ok\": %s, \"unavailable\": %s, "
+			    "\"detail\": ", a->item[i].ok ? "true" : "false",
+			    a->item[i].unavailable ? "true" : "false");
 			pol_json_string(stdout, a->item[i].detail);
 			printf(" }");
 		}
 		printf(" ] }\n");
 	} else {
 		for (unsigned int i = 0; i < a->n; i++)
-			printf("%-4s %-16s %s\n", a->item[i].ok ? "ok" : "FAIL",
+			printf("%-4s %-16s %s\n", a->item[i].unavailable ?
+			    "n/a" : a->item[i].ok ? "ok" : "FAIL",
 			    a->item[i].what, a->item[i].detail);
 		printf("pid %ld %s %s\n", pid, a->match ? "matches" :
 		    "does NOT match", argv[1]);

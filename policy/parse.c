@@ -770,6 +770,48 @@ value_bar_list(struct parser *ps, struct cur *c, const char *what,
 	return 0;
 }
 
+/* `received = name kind mode`: a kind of fd acquired at run time. */
+static void
+line_fds_received(struct parser *ps, struct cur *c, unsigned int kcol)
+{
+	struct pol_policy *p = ps->p;
+	struct pol_fd fd = { .num = -1 };
+	char name[POL_NAME_MAX];
+	unsigned int at;
+
+	skip_ws(c);
+	at = col(c);
+	if (word(c, name, sizeof(name)) < 0 || !valid_fd_name(name, false)) {
+		perr(ps, at, "received: expected a name (a-z, 0-9, _ and -)");
+		return;
+	}
+	snprintf(fd.name, sizeof(fd.name), "%s", name);
+	if (value_bar_list(ps, c, "fd kind", pol_fd_kind_lookup, &fd.kinds) < 0)
+		return;
+	if (value_bar_list(ps, c, "fd mode", pol_fd_mode_lookup, &fd.modes) < 0)
+		return;
+	if (!at_end(c)) {
+		perr(ps, col(c), "received %s: trailing text", fd.name);
+		return;
+	}
+	for (unsigned int i = 0; i < p->nfds; i++)
+		if (strcmp(p->fds[i].name, fd.name) == 0) {
+			perr(ps, at, "fd name '%s': used twice", fd.name);
+			return;
+		}
+	for (unsigned int i = 0; i < p->nreceived; i++)
+		if (strcmp(p->received[i].name, fd.name) == 0) {
+			perr(ps, at, "fd name '%s': used twice", fd.name);
+			return;
+		}
+	if (p->nreceived >= POL_MAX_RECEIVED) {
+		perr(ps, kcol, "more than %d 'received' lines",
+		    POL_MAX_RECEIVED);
+		return;
+	}
+	p->received[p->nreceived++] = fd;
+}
+
 static void
 line_fds(struct parser *ps, struct cur *c, const char *key, unsigned int kcol)
 {
@@ -780,6 +822,10 @@ line_fds(struct parser *ps, struct cur *c, const char *key, unsigned int kcol)
 	size_t klen = strlen(key);
 	unsigned int at;
 
+	if (strcmp(key, "received") == 0) {
+		line_fds_received(ps, c, kcol);
+		return;
+	}
 	if (klen > 2 && strcmp(key + klen - 2, "..") == 0) {
 		fd.range = true;
 		klen -= 2;
@@ -823,6 +869,11 @@ line_fds(struct parser *ps, struct cur *c, const char *key, unsigned int kcol)
 			return;
 		}
 	}
+	for (unsigned int i = 0; i < p->nreceived; i++)
+		if (strcmp(p->received[i].name, fd.name) == 0) {
+			perr(ps, at, "fd name '%s': used twice", fd.name);
+			return;
+		}
 	if (p->nfds >= POL_MAX_FDS) {
 		perr(ps, kcol, "more than %d fds", POL_MAX_FDS);
 		return;

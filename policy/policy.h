@@ -31,6 +31,7 @@
 #define POL_MAX_DIAGS 64	/* errors kept; more are counted */
 #define POL_MAX_FDS 32		/* [fds] entries, a range counting as one */
 #define POL_MAX_RANGE_FDS 64	/* fds a range may expand to */
+#define POL_MAX_RECEIVED 8	/* [fds] `received =` lines */
 #define POL_MAX_RULES 400	/* seccomp lines */
 #define POL_MAX_ALTS 16		/* `||` alternatives in one line */
 #define POL_MAX_ARGS 6		/* syscall arguments */
@@ -269,6 +270,16 @@ struct pol_policy {
 	struct pol_rlimit rlimits[POL_RLIM_COUNT];	/* by RLIMIT_* */
 	unsigned int nfds;
 	struct pol_fd fds[POL_MAX_FDS];	/* sorted by num */
+	/*
+	 * `received = name kind mode`: fds the process may come to hold at
+	 * run time, received over a listed socket (mpjail-lsi: the irqfd
+	 * and resample eventfds of SET_IRQFD), at whatever number the kernel
+	 * gives (num is -1). Nothing is spawned with them; audit accepts a
+	 * held fd of one of these kinds that no numbered entry explains.
+	 * Their count is bounded by rlimit nofile, not here.
+	 */
+	unsigned int nreceived;
+	struct pol_fd received[POL_MAX_RECEIVED];
 	struct pol_landlock landlock;
 	struct pol_seccomp seccomp;
 };
@@ -391,6 +402,7 @@ void pol_json_string(FILE *out, const char *s);
 struct pol_audit_item {
 	char what[48];		/* "seccomp", "NoNewPrivs", "CapEff", "ns net", "fd 7" */
 	bool ok;
+	bool unavailable;	/* could not be checked (detail says why); ok */
 	char detail[160];
 };
 
@@ -402,8 +414,13 @@ struct pol_audit {
 
 /*
  * Does process `pid` carry policy p? Reads /proc/PID/{status,ns,fd,
- * uid_map,gid_map} and compares with /proc/self. range_count as for
- * compiling; 0 accepts any number of range fds.
+ * fdinfo,uid_map,gid_map} and compares with /proc/self: each held fd must
+ * be a numbered entry of [fds] of a matching kind, or of a `received`
+ * kind. range_count as for compiling; 0 accepts any number of range fds.
+ * As root, also compares the installed seccomp filters (ptrace
+ * PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_SECCOMP_GET_FILTER, detach)
+ * byte for byte with the program compiled for range_count fds: item
+ * "seccomp filter", unavailable when not root or the kernel refuses.
  */
 int pol_audit_pid(const struct pol_policy *p, int pid,
     unsigned int range_count, struct pol_audit *out);

@@ -21,6 +21,7 @@ not dumpable. Last, mpjail-lsi itself runs under its policy.
 Needs root (mpjail-run changes to the tenant's uid as the broker would),
 bwrap, setpriv. Prints one line per check; exits 1 if any failed.
 """
+import fcntl
 import os
 import socket
 import subprocess
@@ -37,60 +38,158 @@ PROBE = os.path.join(BUILD, "tests", "escape", "probe")
 POLICY = os.environ.get("MPJAIL_ESCAPE_POLICY",
                         os.path.join(ROOT, "policy", "lsi-remote.policy"))
 SHIM = os.path.join(BUILD, "bin", "mpjail-exec")
+POLICY_TOOL = os.path.join(BUILD, "bin", "mpjail-policy")
 SHIM_POLICY = os.path.join(HERE, "shim.policy")
 TENANT = 60000 + os.getpid() % 4000
 ABSTRACT = "mpjail-escape-%d" % os.getpid()
 
-# attempt: (argument, control outcome, confined outcome, control as)
+# (label, attempt, argument, control outcome, confined outcome, control as)
 # "ok" means the attempt succeeded; a control outcome of "ok" marks an
-# attempt that would succeed without the sandbox. SIB is the pid of an
-# unconfined process of the same tenant uid (a sibling remote).
+# attempt that would succeed without the sandbox. The label names the
+# attempt in the report; the probe's attempt is what runs. Arguments:
+# SIB is the pid of an unconfined process of the same tenant uid (a
+# sibling remote); MNT an empty directory of the driver's; NSFD a network
+# namespace fd at 5 (inside: the host's; the control's: its own); TTY a
+# pty the driver holds, at fd 0 (a leaked terminal); SOCK the driver's
+# pathname UNIX socket; OTHER_IMG and OTHER_SOCK another tenant's image
+# and socket, by path.
+# Control as: "tenant" (setpriv to the tenant uid, host namespaces),
+# "tenant-sh" (the same under a tenant shell, for the parent), "root"
+# (only read-only attempts: it changes nothing on the host), "userns"
+# (the tenant uid in a throwaway user+mount+net+ipc namespace of its own,
+# made with unshare(1), where it is root: for attempts that would change
+# the host, mount and the like, which must never run in the host's
+# namespaces as root). Only tenant, tenant-sh and userns rows run
+# confined too, and only they make the escape matrix.
 SIGSYS = "SIGSYS"
+
+
+def A(label, arg, control, confined, who, attempt=None):
+    return (label, attempt or label, arg, control, confined, who)
+
+
 ATTEMPTS = [
-    ("open-shadow", None, "ok", SIGSYS, "root"),
-    ("open-passwd", None, "ok", SIGSYS, "tenant"),
-    ("open-root", None, "ok", SIGSYS, "tenant"),
-    ("open-self-exe", None, "ok", SIGSYS, "tenant"),
-    ("open-dev-kvm", None, "EACCES", SIGSYS, "tenant"),
-    ("open-dev-kvm", None, "ok", SIGSYS, "root"),
-    ("create-tmp", None, "ok", SIGSYS, "tenant"),
-    ("reopen-rw", "5", "ok", SIGSYS, "tenant"),
-    ("pwrite-ro", "5", "EBADF", "EBADF", "tenant"),
-    ("socket-inet", None, "ok", SIGSYS, "tenant"),
-    ("socket-inet6", None, "ok", SIGSYS, "tenant"),
-    ("socket-unix", None, "ok", SIGSYS, "tenant"),
-    ("socket-vsock", None, "ok", SIGSYS, "tenant"),
-    ("socket-netlink", None, "ok", SIGSYS, "tenant"),
-    ("socket-alg", None, None, SIGSYS, "tenant"),
-    ("socketpair", None, "ok", SIGSYS, "tenant"),
-    ("connect-abstract", ABSTRACT, "ok", SIGSYS, "tenant"),
-    ("kill-sibling", "SIB", "ok", SIGSYS, "tenant"),
-    ("kill-init", None, "EPERM", SIGSYS, "tenant"),
-    ("kill-parent", None, "ok", SIGSYS, "tenant-sh"),
-    ("ptrace-sibling", "SIB", "ok", SIGSYS, "tenant"),
-    ("vm-readv-sibling", "SIB", "ok", SIGSYS, "tenant"),
-    ("pidfd-getfd-sibling", "SIB", "ok", SIGSYS, "tenant"),
-    ("execve", None, "ok", SIGSYS, "tenant"),
-    ("fork", None, "ok", SIGSYS, "tenant"),
-    ("clone", None, "ok", SIGSYS, "tenant"),
-    ("unshare-user", None, "ok", SIGSYS, "tenant"),
-    ("unshare-net", None, "EPERM", SIGSYS, "tenant"),
-    ("io-uring-setup", None, "ok", SIGSYS, "tenant"),
-    ("mmap-exec", None, "ok", SIGSYS, "tenant"),
-    ("mprotect-exec", None, "ok", SIGSYS, "tenant"),
-    ("int80-getpid", None, "ok", SIGSYS, "tenant"),
-    ("x32-getpid", None, "ENOSYS", SIGSYS, "tenant"),
-    ("memfd-create", None, "ok", SIGSYS, "tenant"),
-    ("shmget", None, "ok", SIGSYS, "tenant"),
-    ("personality", None, "ok", SIGSYS, "tenant"),
-    ("set-dumpable", None, "ok", SIGSYS, "tenant"),
-    ("setuid-0", None, "EPERM", SIGSYS, "tenant"),
-    ("setuid-0", None, "ok", SIGSYS, "root"),
-    ("chroot", None, "EPERM", SIGSYS, "tenant"),
-    ("mount", "MNT", "EPERM", SIGSYS, "tenant"),
-    ("add-key", None, "ok", SIGSYS, "tenant"),
-    ("setrlimit-nofile", None, "ok", SIGSYS, "tenant"),
-    ("tiocsti", None, "ENOTTY", SIGSYS, "tenant"),
+    # the filesystem, by path
+    A("open-shadow", None, "ok", SIGSYS, "root"),
+    A("open-passwd", None, "ok", SIGSYS, "tenant"),
+    A("open-root", None, "ok", SIGSYS, "tenant"),
+    A("open-self-exe", None, "ok", SIGSYS, "tenant"),
+    A("open-dev-kvm", None, "EACCES", SIGSYS, "tenant"),
+    A("open-dev-kvm", None, "ok", SIGSYS, "root"),
+    A("create-tmp", None, "ok", SIGSYS, "tenant"),
+    A("proc-self-mem", None, "ok", SIGSYS, "tenant"),
+    A("other-tenant-image", "OTHER_IMG", "EACCES", SIGSYS, "tenant",
+      "open-path-rw"),
+    A("other-tenant-image", "OTHER_IMG", "ok", SIGSYS, "root",
+      "open-path-rw"),
+    # the read-only image fd made writable
+    A("reopen-rw", "5", "ok", SIGSYS, "tenant"),
+    A("open-by-handle", None, "EPERM", SIGSYS, "tenant"),
+    A("open-by-handle", None, "ok", SIGSYS, "root"),
+    A("pwrite-ro", "5", "EBADF", "EBADF", "tenant"),
+    A("fallocate-ro", "5", "EBADF", "EBADF", "tenant"),
+    A("ftruncate-ro", "5", "EINVAL", SIGSYS, "tenant"),
+    # sockets of every family, and connects
+    A("socket-inet", None, "ok", SIGSYS, "tenant"),
+    A("socket-inet6", None, "ok", SIGSYS, "tenant"),
+    A("socket-unix", None, "ok", SIGSYS, "tenant"),
+    A("socket-unix-dgram", "1/2", "ok", SIGSYS, "tenant", "socket-family"),
+    A("socket-vsock", None, "ok", SIGSYS, "tenant"),
+    A("socket-netlink", None, "ok", SIGSYS, "tenant"),
+    A("socket-alg", None, "EAFNOSUPPORT", SIGSYS, "tenant"),
+    A("socket-packet", "17/3", "ok", SIGSYS, "userns", "socket-family"),
+    A("socket-packet", "17/3", "EPERM", SIGSYS, "tenant", "socket-family"),
+    A("socket-inet-raw", "2/3/1", "ok", SIGSYS, "userns", "socket-family"),
+    A("socket-inet-ping", "2/2/1", "EACCES", SIGSYS, "tenant", "socket-family"),
+    A("socket-key", "15/3/2", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-can", "29/3/1", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-tipc", "30/5", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-xdp", "44/3", "ok", SIGSYS, "userns", "socket-family"),
+    A("socket-rds", "21/5", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-bluetooth", "31/3", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-llc", "26/2", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-smc", "43/1", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-mctp", "45/2", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-kcm", "41/5", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socket-qipcrtr", "42/2", "EAFNOSUPPORT", SIGSYS, "userns", "socket-family"),
+    A("socketpair", None, "ok", SIGSYS, "tenant"),
+    A("connect-abstract", ABSTRACT, "ok", SIGSYS, "tenant"),
+    A("connect-path", "SOCK", "ok", SIGSYS, "tenant"),
+    A("other-tenant-socket", "OTHER_SOCK", "EACCES", SIGSYS, "tenant",
+      "connect-path"),
+    A("other-tenant-socket", "OTHER_SOCK", "ok", SIGSYS, "root",
+      "connect-path"),
+    # other processes: a sibling remote, init, the broker (our parent)
+    A("kill-sibling", "SIB", "ok", SIGSYS, "tenant"),
+    A("kill-init", None, "EPERM", SIGSYS, "tenant"),
+    A("kill-parent", None, "ok", SIGSYS, "tenant-sh"),
+    A("ptrace-sibling", "SIB", "ok", SIGSYS, "tenant"),
+    A("vm-readv-sibling", "SIB", "ok", SIGSYS, "tenant"),
+    A("pidfd-getfd-sibling", "SIB", "ok", SIGSYS, "tenant"),
+    # new programs
+    A("execve", None, "ok", SIGSYS, "tenant"),
+    A("execveat", None, "ok", SIGSYS, "tenant"),
+    A("memfd-exec", None, "ok", SIGSYS, "tenant"),
+    # processes, threads, namespaces, mounts
+    A("fork", None, "ok", SIGSYS, "tenant"),
+    A("clone", None, "ok", SIGSYS, "tenant"),
+    A("clone3", None, "ok", SIGSYS, "tenant"),
+    A("pthread-create", None, "ok", SIGSYS, "tenant"),
+    A("clone-thread", None, "ok", SIGSYS, "tenant"),
+    A("clone-newuser", None, "ok", SIGSYS, "tenant"),
+    A("clone-newpid", None, "ok", SIGSYS, "userns"),
+    A("unshare-user", None, "ok", SIGSYS, "tenant"),
+    A("unshare-net", None, "ok", SIGSYS, "userns"),
+    A("unshare-net", None, "EPERM", SIGSYS, "tenant"),
+    A("unshare-mount", None, "ok", SIGSYS, "userns"),
+    A("setns-net", "NSFD", "ok", SIGSYS, "userns"),
+    A("setns-net", "NSFD", "EPERM", SIGSYS, "tenant"),
+    A("mount", "MNT", "ok", SIGSYS, "userns"),
+    A("mount", "MNT", "EPERM", SIGSYS, "tenant"),
+    A("fsopen-fsmount", "MNT", "ok", SIGSYS, "userns"),
+    A("fsopen-fsmount", "MNT", "EPERM", SIGSYS, "tenant"),
+    A("open-tree", "MNT", "ok", SIGSYS, "userns"),
+    A("pivot-root", "MNT", "ok", SIGSYS, "userns"),
+    A("pivot-root", "MNT", "EPERM", SIGSYS, "tenant"),
+    A("chroot", None, "ok", SIGSYS, "userns"),
+    A("chroot", None, "EPERM", SIGSYS, "tenant"),
+    # io_uring: operations seccomp would never see
+    A("io-uring-setup", None, "ok", SIGSYS, "tenant"),
+    # executable memory, other syscall tables
+    A("mmap-exec", None, "ok", SIGSYS, "tenant"),
+    A("mprotect-exec", None, "ok", SIGSYS, "tenant"),
+    A("modify-ldt", None, "ok", SIGSYS, "tenant"),
+    A("int80-getpid", None, "ok", SIGSYS, "tenant"),
+    A("x32-getpid", None, "ENOSYS", SIGSYS, "tenant"),
+    # kernel interfaces a remote never needs
+    A("memfd-create", None, "ok", SIGSYS, "tenant"),
+    A("userfaultfd", None, "ok", SIGSYS, "tenant"),
+    A("bpf-map-create", None, "EPERM", SIGSYS, "tenant"),
+    A("perf-event-open", None, "ok", SIGSYS, "tenant"),
+    A("add-key", None, "ok", SIGSYS, "tenant"),
+    A("keyctl-join", None, "ok", SIGSYS, "tenant"),
+    A("vmsplice", None, "ok", SIGSYS, "tenant"),
+    A("shmget", None, "ok", SIGSYS, "tenant"),
+    A("msgget", None, "ok", SIGSYS, "tenant"),
+    A("semget", None, "ok", SIGSYS, "tenant"),
+    # identity and limits
+    A("personality", None, "ok", SIGSYS, "tenant"),
+    A("set-dumpable", None, "ok", SIGSYS, "tenant"),
+    A("setuid-0", None, "EPERM", SIGSYS, "tenant"),
+    A("setuid-0", None, "ok", SIGSYS, "root"),
+    A("capset", None, "EPERM", SIGSYS, "tenant"),
+    A("capset", None, "ok", SIGSYS, "root"),
+    A("setrlimit-nofile", None, "ok", SIGSYS, "tenant"),
+    # (root here lacks CAP_SYS_RESOURCE, so no control shows it succeed)
+    A("setrlimit-raise", None, "EPERM", SIGSYS, "tenant"),
+    # terminals: the log pipe, and a leaked pty (with bit 32 of the
+    # request set, which the kernel drops: a filter must see all 64 bits)
+    A("tiocsti", None, "ENOTTY", SIGSYS, "tenant"),
+    A("tiocsti-tty", "TTY", "ok", SIGSYS, "tenant"),
+    A("tiocsti-high", "TTY", "ok", SIGSYS, "tenant"),
+    # (TIOCLINUX is a VT's: on a pty the kernel answers ENOTTY)
+    A("tioclinux", "TTY", "ENOTTY", SIGSYS, "tenant"),
+    A("tioclinux-high", "TTY", "ENOTTY", SIGSYS, "tenant"),
 ]
 
 results = []
@@ -108,8 +207,17 @@ def as_tenant(argv):
             "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"] + argv
 
 
+def in_userns(argv, redirect=""):
+    """The tenant, root only in a user namespace of its own (unshare(1)),
+    with its own mount, net and ipc namespaces: what it mounts or joins
+    dies with it, and it has no capability over anything of the host's."""
+    return as_tenant(["unshare", "--user", "--map-root-user", "--mount",
+                      "--net", "--ipc", "--", "sh", "-c",
+                      'exec "$@"' + redirect, "sh"] + argv)
+
+
 def outcome(name, proc_rc, err):
-    want = "RESULT " + ("execve" if name == "exec-landed" else name) + " "
+    want = "RESULT " + name + " "
     for line in err.splitlines():
         if line.startswith(want):
             return line[len(want):].strip()
@@ -119,36 +227,83 @@ def outcome(name, proc_rc, err):
 
 
 class Env:
-    """What the attempts aim at: a sibling, an abstract socket, an image."""
+    """What the attempts aim at: a sibling, sockets, images, a pty."""
 
     def __init__(self):
         self.tmp = tempfile.mkdtemp(prefix="mpjail-escape-")
         os.chmod(self.tmp, 0o755)
         self.image = os.path.join(self.tmp, "disk.img")
-        self.mnt = os.path.join(self.tmp, "mnt")   # the mount attempt's target
+        self.mnt = os.path.join(self.tmp, "mnt")   # the mount attempts' target
         os.mkdir(self.mnt)
         with open(self.image, "wb") as f:
             f.write(b"\0" * 65536)
         os.chown(self.image, TENANT, TENANT)
         os.chmod(self.image, 0o600)
+        # another tenant's image and socket, where a path would find them
+        self.other_img = os.path.join(self.tmp, "other.img")
+        with open(self.other_img, "wb") as f:
+            f.write(b"\0" * 4096)
+        os.chown(self.other_img, TENANT + 1, TENANT + 1)
+        os.chmod(self.other_img, 0o600)
+        self.other_sock_path = os.path.join(self.tmp, "other.sock")
+        self.other_sock = self.listen_path(self.other_sock_path, TENANT + 1)
+        self.sock_path = os.path.join(self.tmp, "mine.sock")
+        self.sock = self.listen_path(self.sock_path, TENANT)
         self.sibling = subprocess.Popen(as_tenant(["sleep", "600"]))
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind("\0" + ABSTRACT)
         self.listener.listen(64)
+        self.pty_master, self.pty_slave = os.openpty()
+        self.host_netns = os.open("/proc/self/ns/net", os.O_RDONLY |
+                                  os.O_CLOEXEC)
+        self.bpf = seccomp_memfd()
         time.sleep(0.1)
 
+    @staticmethod
+    def listen_path(path, owner):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        s.listen(64)
+        os.chown(path, owner, owner)
+        os.chmod(path, 0o600)
+        return s
+
     def arg(self, a):
-        if a == "SIB":
-            return str(self.sibling.pid)
-        return self.mnt if a == "MNT" else a
+        return {"SIB": str(self.sibling.pid), "MNT": self.mnt, "NSFD": "5",
+                "TTY": "0", "SOCK": self.sock_path,
+                "OTHER_IMG": self.other_img,
+                "OTHER_SOCK": self.other_sock_path}.get(a, a)
 
     def close(self):
         self.sibling.kill()
         self.sibling.wait()
         self.listener.close()
-        os.unlink(self.image)
+        for s in (self.sock, self.other_sock):
+            s.close()
+        for fd in (self.pty_master, self.pty_slave, self.host_netns,
+                   self.bpf):
+            os.close(fd)
+        for f in (self.image, self.other_img, self.sock_path,
+                  self.other_sock_path):
+            os.unlink(f)
         os.rmdir(self.mnt)
         os.rmdir(self.tmp)
+
+
+def seccomp_memfd():
+    """The policy's compiled program (one disk), in a sealed memfd, as the
+    broker hands it over: for the seccomp-alone runs of the matrix."""
+    with tempfile.TemporaryDirectory(prefix="mpjail-escape-bpf-") as d:
+        out = os.path.join(d, "prog")   # --output creates it, exclusively
+        subprocess.run([POLICY_TOOL, "--disks", "1", "bpf", "--output",
+                        out, POLICY], check=True, stdout=subprocess.DEVNULL)
+        with open(out, "rb") as f:
+            prog = f.read()
+    fd = os.memfd_create("seccomp", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    os.write(fd, prog)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL |
+                fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+    return fd
 
 
 def fds_for_child(image):
@@ -158,61 +313,104 @@ def fds_for_child(image):
     return ours, theirs, img
 
 
-def run_control(env, name, arg, who):
+# The self side's layers the probe applies (--layers), per run kind.
+# "control": none; "seccomp", "landlock": that one alone, on the control's
+# identity; "ns": mpjail-run's namespaces, uid, capabilities and rlimits
+# (nproc too: the self side sets it only because bubblewrap must fork);
+# "all": the confined run, everything.
+def run_control(env, name, arg, who, layers="control", attempt=None):
+    attempt = attempt or name
     ours, theirs, img = fds_for_child(env.image)
+    bpf = env.bpf
 
     def pre():
         os.dup2(theirs.fileno(), 3)
         os.dup2(img, 5)
-    argv = [PROBE, name] + ([env.arg(arg)] if arg else [])
+        if layers == "seccomp":
+            os.dup2(bpf, 4)
+        if arg == "TTY":
+            os.dup2(env.pty_slave, 0)
+        if arg == "NSFD" and who != "userns":
+            os.dup2(env.host_netns, 5)  # userns: its own, by sh
+    argv = [PROBE]
+    if layers == "seccomp":
+        argv += ["--layers", "seccomp", "--seccomp-fd", "4"]
+    elif layers == "landlock":
+        argv += ["--layers", "landlock"]
+    argv += [attempt] + ([env.arg(arg)] if arg else [])
     if who == "tenant":
         argv = as_tenant(argv)
     elif who == "tenant-sh":    # the parent is a process of the tenant too
         argv = as_tenant(["sh", "-c", '"$@"; exit $?', "sh"] + argv)
+    elif who == "userns":
+        argv = in_userns(argv, " 5</proc/self/ns/net" if arg == "NSFD"
+                         else "")
     p = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                       preexec_fn=pre, pass_fds=(3, 5))
+                       preexec_fn=pre, pass_fds=(3, 4, 5) if
+                       layers == "seccomp" else (3, 5))
     ours.close()
     theirs.close()
     os.close(img)
-    return outcome(name, p.returncode, p.stderr)
+    return outcome(attempt, p.returncode,
+                   p.stderr)
 
 
-def confined_argv(theirs_fd, img_path, probe_args):
-    return [RUN, "--policy", POLICY, "--uid", str(TENANT), "--gid",
+def confined_argv(theirs_fd, img_path, probe_args, fd5=None, fd0=None,
+                  layers="all"):
+    argv = [RUN, "--policy", POLICY, "--uid", str(TENANT), "--gid",
             str(TENANT), "--fd", "3=&%d" % theirs_fd,
-            "--fd", "5=ro:" + img_path, "--", PROBE, "--lockdown",
-            "--seccomp-fd", "4"] + probe_args
+            "--fd", ("5=&%d" % fd5) if fd5 is not None else
+            "5=ro:" + img_path]
+    if fd0 is not None:
+        argv += ["--fd", "0=&%d" % fd0]
+    argv += ["--", PROBE]
+    if layers == "all":
+        argv += ["--lockdown", "--seccomp-fd", "4"]
+    else:
+        argv += ["--layers", "nproc"]
+    return argv + probe_args
 
 
-def run_confined(env, name, arg):
+def run_confined(env, name, arg, layers="all", attempt=None):
+    attempt = attempt or name
     ours, theirs, img = fds_for_child(env.image)
     os.close(img)
+    fd5 = env.host_netns if arg == "NSFD" else None
+    fd0 = env.pty_slave if arg == "TTY" else None
     argv = confined_argv(theirs.fileno(), env.image,
-                         [name] + ([env.arg(arg)] if arg else []))
+                         [attempt] + ([env.arg(arg)] if arg else []),
+                         fd5=fd5, fd0=fd0, layers=layers)
+    passed = [theirs.fileno()] + [f for f in (fd5, fd0) if f is not None]
     p = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                       pass_fds=(theirs.fileno(),))
+                       pass_fds=passed)
     ours.close()
     theirs.close()
-    return outcome(name, p.returncode, p.stderr)
+    return outcome(attempt, p.returncode, p.stderr)
+
+
+CONFINED_AS = ("tenant", "tenant-sh", "userns")
 
 
 def attempts(env):
-    for name, arg, control, confined, who in ATTEMPTS:
-        label = "%s (control as %s)" % (name, who)
-        got_c = run_control(env, name, arg, who)
+    labels = set()
+    for label, attempt, arg, control, confined, who in ATTEMPTS:
+        labels.add(label)
+        tag = "%s (control as %s)" % (label, who)
+        got_c = run_control(env, label, arg, who, attempt=attempt)
         if control is not None:
-            check("control " + label, got_c == control,
+            check("control " + tag, got_c == control,
                   "got %s, want %s" % (got_c, control)
                   if got_c != control else got_c)
         else:
-            print("info   control %s: %s" % (label, got_c))
-        if who not in ("tenant", "tenant-sh"):
+            print("info   control %s: %s" % (tag, got_c))
+        if who not in CONFINED_AS:
             continue
-        got = run_confined(env, name, arg)
-        check("confined " + name, got == confined,
+        got = run_confined(env, label, arg, attempt=attempt)
+        check("confined " + label, got == confined,
               "got %s, want %s" % (got, confined) if got != confined
               else got + (" (would succeed unconfined)"
                           if got_c == "ok" else ""))
+    print("info   %d distinct attempts" % len(labels))
 
 
 def children(pid):
@@ -395,23 +593,125 @@ def shim(env):
               "got %s, want %s" % (got, want) if got != want else got)
 
 
+# ---- make escape-matrix: which layer stops each attempt ----
+
+LAYERS = ("seccomp", "landlock", "ns")
+LAYER_NAMES = {"seccomp": "seccomp", "landlock": "Landlock",
+               "ns": "ns+uid+rlimits"}
+
+
+def matrix_rows():
+    """One row per distinct attempt: its 'would succeed' control if it has
+    one that can also run confined, else its first such control."""
+    rows = {}
+    for row in ATTEMPTS:
+        label, _, _, control, _, who = row
+        if who not in CONFINED_AS:
+            continue
+        if label not in rows or (control == "ok" and rows[label][3] != "ok"):
+            rows[label] = row
+    return [rows[k] for k in dict.fromkeys(r[0] for r in ATTEMPTS)
+            if k in rows]
+
+
+def matrix(env):
+    """Each attempt under each layer alone, on the control's identity for
+    seccomp and Landlock (the self side applied by the probe), through
+    mpjail-run for namespaces, uid, capabilities and rlimits."""
+    lines, table = [], []
+    multi, single, kernel, none = [], {}, [], []
+    for label, attempt, arg, control, confined, who in matrix_rows():
+        got = {"control": run_control(env, label, arg, who,
+                                      attempt=attempt)}
+        for layer in ("seccomp", "landlock"):
+            got[layer] = run_control(env, label, arg, who, layers=layer,
+                                     attempt=attempt)
+        got["ns"] = run_confined(env, label, arg, layers="ns",
+                                 attempt=attempt)
+        got["all"] = run_confined(env, label, arg, attempt=attempt)
+        check("matrix %s: all layers give %s" % (label, confined),
+              got["all"] == confined, got["all"])
+        for k, v in got.items():
+            if v.startswith("exit "):
+                check("matrix %s: %s run ends normally" % (label, k), False,
+                      v)
+        stoppers = [x for x in LAYERS if got[x] != "ok"]
+        if got["control"] != "ok":
+            kernel.append(label)
+            verdict = "unconfined too (%s)" % got["control"]
+        elif len(stoppers) >= 2:
+            multi.append(label)
+            verdict = "%d layers" % len(stoppers)
+        elif len(stoppers) == 1:
+            single[label] = LAYER_NAMES[stoppers[0]]
+            verdict = "ONLY " + LAYER_NAMES[stoppers[0]]
+        else:
+            none.append(label)
+            verdict = "only all together"
+        table.append((label, who, got["control"], got["seccomp"],
+                      got["landlock"], got["ns"], got["all"], verdict))
+    head = ("attempt", "control as", "control", "seccomp", "Landlock",
+            "ns+uid+rlim", "all", "stopped by")
+    widths = [max(len(str(r[i])) for r in table + [head])
+              for i in range(len(head))]
+    fmt = "  ".join("%%-%ds" % w for w in widths)
+    lines.append(fmt % head)
+    lines.append(fmt % tuple("-" * w for w in widths))
+    lines += [fmt % r for r in table]
+    would = len(multi) + len(single) + len(none)
+    lines.append("")
+    lines.append("%d distinct attempts; %d would succeed unconfined, of "
+                 "which %d are stopped by two or more layers alone, %d by "
+                 "one layer alone, %d only by the layers together; %d fail "
+                 "unconfined too." % (len(table), would, len(multi),
+                                      len(single), len(none), len(kernel)))
+    for layer in LAYER_NAMES.values():
+        only = sorted(k for k, v in single.items() if v == layer)
+        if only:
+            lines.append("stopped only by %s: %s" % (layer, " ".join(only)))
+    if none:
+        lines.append("stopped only by all together: " + " ".join(none))
+    if kernel:
+        lines.append("failing unconfined too (no layer needed): " +
+                     " ".join(kernel))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    out = os.path.join(BUILD, "escape-matrix.txt")
+    with open(out, "w") as f:
+        f.write(text)
+    print("escape-matrix: written to " + out)
+    check("matrix: most attempts that would succeed are stopped by at "
+          "least two layers alone", 2 * len(multi) > would,
+          "%d of %d" % (len(multi), would))
+    check("matrix: every attempt that would succeed is stopped by some "
+          "layer alone", not none, " ".join(none))
+
+
+
 def main():
     if os.geteuid() != 0:
         print("escape: needs root (mpjail-run becomes the tenant uid as "
               "the broker does)", file=sys.stderr)
         return 1
-    for f in (RUN, PROBE, LSI, POLICY, SHIM, SHIM_POLICY):
+    for f in (RUN, PROBE, LSI, POLICY, SHIM, SHIM_POLICY, POLICY_TOOL):
         if not os.path.exists(f):
             print("escape: missing " + f, file=sys.stderr)
             return 1
     env = Env()
     try:
+        if "--matrix" in sys.argv[1:]:
+            matrix(env)
+            return finish()
         attempts(env)
         held(env)
         lsi_under_policy(env)
         shim(env)
     finally:
         env.close()
+    return finish()
+
+
+def finish():
     bad = [n for n, ok in results if not ok]
     print("escape: %d passed, %d failed" % (len(results) - len(bad), len(bad)))
     return 1 if bad else 0

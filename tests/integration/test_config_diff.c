@@ -11,6 +11,11 @@
  * peer_start_qemu_remote() waits until QEMU answers QMP, after that reset.
  * mpjail-lsi has no such window: it serves from its first message
  * (test_first_message_write).
+ *
+ * mpjail-lsi runs as the broker runs it: confined by mpjail-run under
+ * policy/lsi-remote.policy (tests/lib/jail.c; needs root), and after each
+ * test `mpjail-policy audit` must find it carrying that policy, its
+ * installed seccomp filter the compiled program byte for byte.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +32,7 @@
 #include <cmocka.h>
 
 #include "mpjail-proxy.h"
+#include "tests/lib/jail.h"
 #include "tests/lib/peers.h"
 
 struct side {
@@ -71,7 +77,7 @@ setup(void **state)
 	if (peer_make_image(b->image, sizeof(b->image), 64 << 20) < 0)
 		return -1;
 	if (peer_start_qemu_remote(&b->qemu.peer, b->image) < 0 ||
-	    peer_start_mpjail_lsi(&b->lsi.peer) < 0)
+	    jail_start_mpjail_lsi(&b->lsi.peer, NULL, false) < 0)
 		return -1;
 	if (proxy_attach(&b->qemu.dev, b->qemu.peer.sock, 10000) < 0 ||
 	    proxy_attach(&b->lsi.dev, b->lsi.peer.sock, 10000) < 0)
@@ -81,6 +87,23 @@ setup(void **state)
 }
 
 
+
+/* The confined remote carries its policy, as `mpjail-policy audit` sees. */
+static void
+assert_audit_match(struct both *b)
+{
+	char report[8192];
+	pid_t remote = jail_find_remote(&b->lsi.peer, 5000);
+	int rc;
+
+	if (remote <= 0)
+		fail_msg("the confined mpjail-lsi was not found");
+	rc = jail_audit(remote, 0, report, sizeof(report));
+	if (rc != 0 || !strstr(report, "ok   seccomp filter")) {
+		fprintf(stderr, "%s", report);	/* longer than fail_msg takes */
+		fail_msg("mpjail-policy audit %d: exit %d", (int)remote, rc);
+	}
+}
 
 static void
 stop_side(struct side *s, const char *what)
@@ -141,6 +164,7 @@ test_config_space_identical(void **state)
 		read_both(b, a, 2);
 	for (uint32_t a = 0; a <= 252; a++)
 		read_both(b, a, 1);
+	assert_audit_match(b);
 }
 
 /* Sizing answers of all six BARs and the ROM BAR, as firmware asks. */
@@ -162,6 +186,7 @@ test_bar_sizing_identical(void **state)
 	}
 	write_both(b, 0x30, 4, 0xfffff800);
 	read_both(b, 0x30, 4);
+	assert_audit_match(b);
 }
 
 /*
@@ -189,6 +214,7 @@ test_write_masks_identical(void **state)
 		write_both(b, a, 1, 0xa5);
 		read_both(b, a & ~3u, 4);
 	}
+	assert_audit_match(b);
 }
 
 /*
@@ -239,6 +265,7 @@ test_bar_access_identical(void **state)
 	/* The config space survives DEVICE_RESET on both. */
 	read_both(b, 0x14, 4);
 	read_both(b, 0x04, 2);
+	assert_audit_match(b);
 }
 
 /* A config write as the very first message takes effect on both. */
@@ -253,6 +280,7 @@ test_first_message_write(void **state)
 	write_both(b, 0x04, 2, 0x0002);
 	read_both(b, 0x14, 4);
 	read_both(b, 0x04, 2);
+	assert_audit_match(b);
 }
 
 int

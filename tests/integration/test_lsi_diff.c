@@ -14,6 +14,9 @@
  * further steps; the other side's are then "present" against "absent".
  * MPJAIL_DIFF_VERBOSE=1 prints every step of both sides;
  * MPJAIL_DIFF_ONLY=name (or prefix*) runs some scenarios only.
+ * mpjail-lsi runs as the broker runs it: confined by mpjail-run under
+ * policy/lsi-remote.policy (tests/lib/jail.c; needs root), and after each
+ * scenario `mpjail-policy audit` must find it carrying that policy.
  * Test code: runs unconfined; the remotes are the things under test.
  */
 #include <errno.h>
@@ -32,6 +35,7 @@
 #include <cmocka.h>
 
 #include "mpjail-proxy-lsi.h"
+#include "tests/lib/jail.h"
 #include "tests/lib/peers.h"
 
 #define IMAGE_SIZE (8u << 20)
@@ -448,7 +452,7 @@ pair_new(enum variant v)
 			goto fail;
 		err = s->is_qemu ?
 		    peer_start_qemu_remote_disk(&s->peer, s->image, ro) :
-		    peer_start_mpjail_lsi_disk(&s->peer, s->image, ro);
+		    jail_start_mpjail_lsi(&s->peer, s->image, ro);
 		if (err < 0) {
 			fprintf(stderr, "%s: start: %s\n", s->name,
 			    strerror(-err));
@@ -2192,6 +2196,33 @@ compare(struct world *w, const char *sc, const struct pair *p)
 
 /* ---- running ---- */
 
+/*
+ * After every scenario the confined mpjail-lsi (unless the scenario ended
+ * its connection) still carries its policy, as `mpjail-policy audit`
+ * sees it: the eventfds SET_IRQFD gave it are fds of a `received` kind,
+ * and its seccomp filter is the compiled program, byte for byte.
+ */
+static void
+audit_remote(struct side *s)
+{
+	char report[8192];
+	pid_t remote;
+	int rc;
+
+	if (s->dead)
+		return;
+	remote = jail_find_remote(&s->peer, 5000);
+	if (remote <= 0)
+		fail_msg("%s: the confined mpjail-lsi was not found",
+		    s->scenario);
+	rc = jail_audit(remote, 1, report, sizeof(report));
+	if (rc != 0 || !strstr(report, "ok   seccomp filter")) {
+		fprintf(stderr, "%s", report);	/* longer than fail_msg takes */
+		fail_msg("%s: mpjail-policy audit %d: exit %d", s->scenario,
+		    (int)remote, rc);
+	}
+}
+
 static void
 run_scenario(void **state)
 {
@@ -2220,6 +2251,7 @@ run_scenario(void **state)
 			settle(s);
 		sc->fn(s);
 	}
+	audit_remote(&p->side[1]);
 	bad = compare(w, sc->name, p);
 	if (bad || w->verbose) {
 		dump(&p->side[0]);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -108,8 +109,10 @@ jail_start_jailed(struct peer *p, const char *disk_path, bool ro)
 		argv[n++] = "--seccomp-fd";
 		argv[n++] = "4";
 		if (disk_path) {
+			/* the command line of peer_start_mpjail_lsi_disk, so
+			   the differential tests see the same VPD 0x83 name */
 			argv[n++] = "--disk-fd";
-			argv[n++] = (char *)(ro ? "5:ro" : "5");
+			argv[n++] = (char *)(ro ? "5:ro:id=d0" : "5:id=d0");
 		}
 		argv[n] = NULL;
 		execv(run, argv);
@@ -214,4 +217,58 @@ jail_find_remote(const struct peer *p, int timeout_ms)
 		usleep(10000);
 	}
 	return 0;
+}
+
+int
+jail_audit(pid_t remote, unsigned int disks, char *out, size_t len)
+{
+	char tool[4096], pidarg[16], diskarg[16];
+	int op[2], st;
+	size_t got = 0;
+	pid_t pid;
+
+	if (len == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	peer_build_path("mpjail-policy", tool, sizeof(tool));
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)remote);
+	snprintf(diskarg, sizeof(diskarg), "%u", disks);
+	if (pipe2(op, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(op[0]);
+		close(op[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		char *argv[] = { tool, (char *)"--disks", diskarg,
+			(char *)"audit", pidarg, (char *)jail_policy_path(),
+			NULL };
+
+		if (dup2(op[1], 1) < 0 || dup2(op[1], 2) < 0)
+			_exit(126);
+		execv(tool, argv);
+		dprintf(2, "exec %s: %s\n", tool, strerror(errno));
+		_exit(127);
+	}
+	close(op[1]);
+	for (;;) {
+		ssize_t r = got + 1 < len ?
+		    read(op[0], out + got, len - 1 - got) :
+		    read(op[0], (char[64]){ 0 }, 64);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (got + 1 < len)
+			got += (size_t)r;
+	}
+	out[got] = '\0';
+	close(op[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

@@ -9,6 +9,7 @@
 #define MPJAIL_TESTS_JAIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "tests/lib/peers.h"
@@ -23,6 +24,15 @@ int jail_start_mpjail_lsi(struct peer *p, const char *disk_path, bool ro);
 
 /* The pid of the confined mpjail-lsi under p, once it has locked down. */
 pid_t jail_find_remote(const struct peer *p, int timeout_ms);
+
+/*
+ * `mpjail-policy --disks N audit PID POLICY` on the confined remote (the
+ * policy the tests use), its report into out (NUL-terminated, truncated
+ * to len). Returns the tool's exit status: 0 match, 1 no match, 2 or
+ * more an error; -errno if it could not run. Under MPJAIL_JAIL=none the
+ * remote is unconfined and the audit reports no match.
+ */
+int jail_audit(pid_t remote, unsigned int disks, char *out, size_t len);
 
 /* The policy file the tests use ($MPJAIL_POLICY or the shipped one). */
 const char *jail_policy_path(void);

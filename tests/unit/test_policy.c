@@ -107,6 +107,20 @@ static const struct bad bad_inputs[] = {
 	{ "%mpjail-policy 1\n[fds]\n3 = a null ro\n3 = b null ro\n", 4,
 	    "listed twice" },
 	{ "%mpjail-policy 1\n[fds]\n5.. = disk null ro\n", 3, "ending in '@'" },
+	{ "%mpjail-policy 1\n[fds]\nreceived = irq@ eventfd rw\n", 3,
+	    "received: expected a name" },
+	{ "%mpjail-policy 1\n[fds]\nreceived = irq sock rw\n", 3,
+	    "unknown fd kind" },
+	{ "%mpjail-policy 1\n[fds]\nreceived = irq eventfd rw x\n", 3,
+	    "trailing text" },
+	{ "%mpjail-policy 1\n[fds]\n3 = irq null ro\n"
+	    "received = irq eventfd rw\n", 4, "used twice" },
+	{ "%mpjail-policy 1\n[fds]\nreceived = irq eventfd rw\n"
+	    "3 = irq null ro\n", 4, "used twice" },
+	{ "%mpjail-policy 1\n[fds]\nreceived = irq eventfd rw\n"
+	    "[seccomp]\nread: arg0 == fd:irq\n", 5, "no such fd" },
+	{ "%mpjail-policy 1\n[fds]\nreceived = irq eventfd rw\n"
+	    "received = mem memfd rw\n", 0, "" },
 	{ "%mpjail-policy 1\n[landlock]\nhandle.fs = read_file, fly\n", 3,
 	    "unknown Landlock fs right" },
 	{ "%mpjail-policy 1\n[landlock]\nabi.min = 9\n", 3, "abi.min" },
@@ -380,6 +394,10 @@ test_shipped_lsi(void **state)
 	check_shipped("policy/lsi-remote.policy", 29);
 	src_path("policy/lsi-remote.policy", path, sizeof(path));
 	assert_int_equal(pol_parse_file(path, &p, &d), 0);
+	/* the eventfds of SET_IRQFD, and nothing else, come at run time */
+	assert_int_equal(p->nreceived, 1);
+	assert_string_equal(p->received[0].name, "irq");
+	assert_int_equal(p->received[0].kinds, POL_FD_EVENTFD);
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
 		if (allows(p, never[i]))
 			fprintf(stderr, "lsi-remote allows %s\n", never[i]);
