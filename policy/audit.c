@@ -228,6 +228,10 @@ fd_kind(int pid, long fd, char *target, size_t tlen)
 		return POL_FD_UNIX_STREAM | POL_FD_UNIX_SEQPACKET;
 	if (strcmp(target, "anon_inode:[eventfd]") == 0)
 		return POL_FD_EVENTFD;
+	if (strcmp(target, "anon_inode:[eventpoll]") == 0)
+		return POL_FD_EPOLL;
+	if (strcmp(target, "anon_inode:[signalfd]") == 0)
+		return POL_FD_SIGNALFD;
 	if (strncmp(target, "/memfd:", 7) == 0)
 		return POL_FD_MEMFD | POL_FD_MEMFD_SEALED;
 	if (strcmp(target, "/dev/null") == 0)

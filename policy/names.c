@@ -230,6 +230,7 @@ static const struct bitname fd_kind_names[] = {
 	{ "memfd-sealed", POL_FD_MEMFD_SEALED }, { "memfd", POL_FD_MEMFD },
 	{ "eventfd", POL_FD_EVENTFD }, { "file", POL_FD_FILE },
 	{ "block", POL_FD_BLOCK }, { "tty", POL_FD_TTY },
+	{ "epoll", POL_FD_EPOLL }, { "signalfd", POL_FD_SIGNALFD },
 };
 
 static const struct bitname fd_mode_names[] = {

@@ -194,6 +194,8 @@ enum pol_fd_kind {
 	POL_FD_FILE = 1 << 8,
 	POL_FD_BLOCK = 1 << 9,
 	POL_FD_TTY = 1 << 10,
+	POL_FD_EPOLL = 1 << 11,    /* made by the process: its event loop */
+	POL_FD_SIGNALFD = 1 << 12,
 };
 
 enum pol_fd_mode {
