@@ -98,6 +98,8 @@ assert_audit_match(struct both *b)
 
 	if (remote <= 0)
 		fail_msg("the confined mpjail-lsi was not found");
+	if (!jail_confined())
+		return; /* make asan: unconfined by design, nothing to audit */
 	rc = jail_audit(remote, 0, report, sizeof(report));
 	if (rc != 0 || !strstr(report, "ok   seccomp filter")) {
 		fprintf(stderr, "%s", report);	/* longer than fail_msg takes */

@@ -48,6 +48,12 @@ unjailed(void)
 	return v && strcmp(v, "none") == 0;
 }
 
+bool
+jail_confined(void)
+{
+	return !unjailed();
+}
+
 int
 jail_start_mpjail_lsi(struct peer *p, const char *disk_path, bool ro)
 {

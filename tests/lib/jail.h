@@ -34,6 +34,12 @@ pid_t jail_find_remote(const struct peer *p, int timeout_ms);
  */
 int jail_audit(pid_t remote, unsigned int disks, char *out, size_t len);
 
+/*
+ * False under MPJAIL_JAIL=none (`make asan`): the remote runs unconfined
+ * and there is no confinement to audit; callers skip the audit then.
+ */
+bool jail_confined(void);
+
 /* The policy file the tests use ($MPJAIL_POLICY or the shipped one). */
 const char *jail_policy_path(void);
 
