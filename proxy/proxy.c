@@ -84,7 +84,7 @@ round_trip(struct proxy_dev *dev, const struct wire_msg *m, uint64_t *val)
 	err = send_only(dev, m);
 	if (err)
 		return err;
-	err = wire_recv(dev->sock, &reply, dev->timeout_ms);
+	err = wire_recv_reply(dev->sock, &reply, dev->timeout_ms);
 	if (err <= 0)
 		return link_error(dev, err);
 	if (reply.cmd != WIRE_RET) {

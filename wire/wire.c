@@ -78,6 +78,7 @@ wire_strerror(int err)
 	case WIRE_E_CTRUNC: return "control message truncated";
 	case WIRE_E_BAD_CMSG: return "unexpected control data";
 	case WIRE_E_TIMEOUT: return "deadline passed";
+	case WIRE_E_TRAILING: return "bytes past the end of a reply";
 	default: return strerror(-err);
 	}
 }
@@ -267,6 +268,52 @@ recv_exact(int sock, void *buf, size_t len, int *fds, unsigned int *nfds,
 	return cmsg_err ? cmsg_err : (ssize_t)len;
 }
 
+/*
+ * One read of at most len bytes (at least one, unless the peer closed):
+ * 0 on EOF, or a negative error. fds are appended as in recv_exact().
+ */
+static ssize_t
+recv_some(int sock, void *buf, size_t len, int *fds, unsigned int *nfds,
+    int64_t deadline)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * CMSG_FDS_ROOM)];
+		struct cmsghdr align;
+	} ctl;
+	int flags = MSG_CMSG_CLOEXEC | (deadline >= 0 ? MSG_DONTWAIT : 0);
+
+	for (;;) {
+		struct iovec iov = { buf, len };
+		struct msghdr mh = {
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+			.msg_control = ctl.buf,
+			.msg_controllen = sizeof(ctl.buf),
+		};
+		ssize_t r = recvmsg(sock, &mh, flags);
+		int e;
+
+		if (r < 0) {
+			int err = errno;
+
+			if (err == EINTR)
+				continue;
+			if ((err == EAGAIN || err == EWOULDBLOCK) && deadline >= 0) {
+				int w = wait_ready(sock, POLLIN, deadline);
+
+				if (w < 0)
+					return w;
+				continue;
+			}
+			return -err;
+		}
+		e = collect_fds(&mh, fds, nfds);
+		if (e)
+			return e;
+		return r;
+	}
+}
+
 int
 wire_recv(int sock, struct wire_msg *m, int deadline_ms)
 {
@@ -310,6 +357,80 @@ wire_recv(int sock, struct wire_msg *m, int deadline_ms)
 		goto fail;
 	m->cmd = hdr.cmd;
 	m->size = (uint32_t)hdr.size;
+	memcpy(m->fds, fds, nfds * sizeof(int));
+	m->nfds = nfds;
+	return 1;
+fail:
+	close_fds(fds, &nfds);
+	memset(m, 0, sizeof(*m));
+	return err;
+}
+
+int
+wire_recv_reply(int sock, struct wire_msg *m, int deadline_ms)
+{
+	int64_t deadline = deadline_at(deadline_ms);
+	uint8_t buf[WIRE_HDR_SIZE + WIRE_BODY_MAX];
+	int fds[CMSG_FDS_ROOM];
+	unsigned int nfds = 0;
+	struct wire_hdr hdr;
+	size_t got = 0, total;
+	ssize_t r;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (deadline >= 0) {
+		err = wait_ready(sock, POLLIN, deadline);
+		if (err < 0)
+			return err;
+	}
+	/* One read for whatever has arrived, up to the largest message. */
+	r = recv_some(sock, buf, sizeof(buf), fds, &nfds, deadline);
+	if (r <= 0) {
+		close_fds(fds, &nfds);
+		return (int)r;
+	}
+	got = (size_t)r;
+	if (got < sizeof(hdr)) {
+		r = recv_exact(sock, buf + got, sizeof(hdr) - got, fds, &nfds,
+		    deadline);
+		if (r <= 0) {
+			err = r == 0 ? WIRE_E_TRUNCATED : (int)r;
+			goto fail;
+		}
+		got = sizeof(hdr);
+	}
+	memcpy(&hdr, buf, sizeof(hdr));
+	err = check_size_and_fds(hdr.cmd, hdr.size, 0);
+	if (err == WIRE_E_TOO_BIG || err == WIRE_E_UNKNOWN_CMD)
+		goto fail;
+	total = sizeof(hdr) + (size_t)hdr.size;
+	if (got > total) {
+		err = WIRE_E_TRAILING;
+		goto fail;
+	}
+	if (got < total) {
+		int body_fds[CMSG_FDS_ROOM];
+		unsigned int body_nfds = 0;
+
+		r = recv_exact(sock, buf + got, total - got, body_fds,
+		    &body_nfds, deadline);
+		if (body_nfds > 0) {
+			close_fds(body_fds, &body_nfds);
+			if (r >= 0)
+				r = WIRE_E_BAD_CMSG;
+		}
+		if (r <= 0) {
+			err = r == 0 ? WIRE_E_TRUNCATED : (int)r;
+			goto fail;
+		}
+	}
+	err = check_size_and_fds(hdr.cmd, hdr.size, nfds);
+	if (err)
+		goto fail;
+	m->cmd = hdr.cmd;
+	m->size = (uint32_t)hdr.size;
+	memcpy(m->body.raw, buf + sizeof(hdr), (size_t)hdr.size);
 	memcpy(m->fds, fds, nfds * sizeof(int));
 	m->nfds = nfds;
 	return 1;

@@ -481,13 +481,81 @@ test_send_deadline(void **state)
 	assert_int_equal(err, WIRE_E_TIMEOUT);
 }
 
+/* The proxy's reply reader: one read when header and body come together. */
+static void
+test_reply_reader(void **state)
+{
+	struct pair *p = *state;
+	struct wire_msg out, in;
+	uint8_t buf[16 + 8 + 8];
+	int base;
+
+	wire_msg_ret(&out, 0xfeedface);
+	assert_int_equal(wire_send(p->a, &out, 1000), 0);
+	assert_int_equal(wire_recv_reply(p->b, &in, 1000), 1);
+	assert_int_equal(in.cmd, WIRE_RET);
+	assert_int_equal(in.size, 8);
+	assert_int_equal(in.body.ret, 0xfeedface);
+
+	/* an empty RET (the reset reply) */
+	wire_msg_init(&out, WIRE_RET);
+	out.size = 0;
+	assert_int_equal(wire_send(p->a, &out, 1000), 0);
+	assert_int_equal(wire_recv_reply(p->b, &in, 1000), 1);
+	assert_int_equal(in.size, 0);
+
+	/* header and body in separate writes, a pause between them */
+	put_hdr(buf, WIRE_RET, 8);
+	memset(buf + 16, 0x5a, 8);
+	assert_int_equal(wire_send_raw(p->a, buf, 10, NULL, 0, 1000), 0);
+	assert_int_equal(wire_send_raw(p->a, buf + 10, 14, NULL, 0, 1000), 0);
+	assert_int_equal(wire_recv_reply(p->b, &in, 1000), 1);
+	assert_int_equal(in.body.ret, 0x5a5a5a5a5a5a5a5aull);
+
+	/* bytes after a reply are not another message: an error */
+	put_hdr(buf, WIRE_RET, 8);
+	memset(buf + 16, 0, 16);
+	base = count_fds();
+	assert_int_equal(wire_send_raw(p->a, buf, sizeof(buf), NULL, 0, 1000), 0);
+	assert_int_equal(wire_recv_reply(p->b, &in, 1000), WIRE_E_TRAILING);
+	assert_int_equal(count_fds(), base);
+}
+
+static void
+test_reply_reader_refusals(void **state)
+{
+	struct pair *p = *state;
+	struct wire_msg in;
+	uint8_t buf[16 + 24] = { 0 };
+
+	int efd = eventfd(0, EFD_CLOEXEC), base;
+
+	/* a size field past any body, with fds: refused, fds closed */
+	put_hdr(buf, WIRE_RET, 4096);
+	assert_int_equal(wire_send_raw(p->a, buf, 16, &efd, 1, 1000), 0);
+	close(efd);
+	base = count_fds();
+	assert_int_equal(wire_recv_reply(p->b, &in, 1000), WIRE_E_TOO_BIG);
+	assert_int_equal(count_fds(), base);
+	/* the wrong size for RET */
+	put_hdr(buf, WIRE_RET, 24);
+	assert_int_equal(wire_send_raw(p->a, buf, sizeof(buf), NULL, 0, 1000), 0);
+	assert_int_equal(wire_recv_reply(p->b, &in, 1000), WIRE_E_BAD_SIZE);
+	/* a deadline with nothing coming */
+	assert_int_equal(wire_recv_reply(p->b, &in, 30), WIRE_E_TIMEOUT);
+	/* the peer gone */
+	close(p->a);
+	p->a = -1;
+	assert_int_equal(wire_recv_reply(p->b, &in, 200), 0);
+}
+
 static void
 test_strerror_distinct(void **state)
 {
 	static const int errs[] = { WIRE_E_TOO_BIG, WIRE_E_BAD_SIZE,
 	    WIRE_E_TRUNCATED, WIRE_E_UNKNOWN_CMD, WIRE_E_TOO_MANY_FDS,
 	    WIRE_E_UNEXPECTED_FDS, WIRE_E_MISSING_FDS, WIRE_E_CTRUNC,
-	    WIRE_E_BAD_CMSG, WIRE_E_TIMEOUT };
+	    WIRE_E_BAD_CMSG, WIRE_E_TIMEOUT, WIRE_E_TRAILING };
 	size_t n = sizeof(errs) / sizeof(errs[0]);
 
 	(void)state;
@@ -528,6 +596,8 @@ main(void)
 		PAIR_TEST(test_send_refuses_invalid),
 		PAIR_TEST(test_send_to_closed_peer),
 		PAIR_TEST(test_send_deadline),
+		PAIR_TEST(test_reply_reader),
+		PAIR_TEST(test_reply_reader_refusals),
 		cmocka_unit_test(test_strerror_distinct),
 	};
 
