@@ -8,7 +8,7 @@ set -eu
 what=${1:-check}
 
 build_pkgs="build-essential pkg-config libseccomp-dev libcap-ng-dev libcmocka-dev"
-run_pkgs="bubblewrap qemu-system-x86 qemu-utils python3 cppcheck clang-tidy clang-format"
+run_pkgs="bubblewrap qemu-system-x86 qemu-utils python3 cppcheck clang-tidy clang-format clang-14 libclang-rt-14-dev llvm-14"
 guest_pkgs="cpio xz-utils"
 
 case "$what" in
