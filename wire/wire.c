@@ -215,60 +215,6 @@ collect_fds(struct msghdr *mh, int *fds, unsigned int *nfds)
 }
 
 /*
- * Read exactly len bytes. fds that arrive are appended to fds[]/nfds; the
- * caller decides whether they were allowed. Returns len, 0 when the peer
- * closed before the first byte, or a negative error.
- */
-static ssize_t
-recv_exact(int sock, void *buf, size_t len, int *fds, unsigned int *nfds,
-    int64_t deadline)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * CMSG_FDS_ROOM)];
-		struct cmsghdr align;
-	} ctl;
-	size_t got = 0;
-	int flags = MSG_CMSG_CLOEXEC | (deadline >= 0 ? MSG_DONTWAIT : 0);
-	int cmsg_err = 0;
-
-	while (got < len) {
-		struct iovec iov = { (char *)buf + got, len - got };
-		struct msghdr mh = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = ctl.buf,
-			.msg_controllen = sizeof(ctl.buf),
-		};
-		ssize_t r = recvmsg(sock, &mh, flags);
-
-		if (r < 0) {
-			int err = errno;
-
-			if (err == EINTR)
-				continue;
-			if ((err == EAGAIN || err == EWOULDBLOCK) && deadline >= 0) {
-				int w = wait_ready(sock, POLLIN, deadline);
-
-				if (w < 0)
-					return w;
-				continue;
-			}
-			return -err;
-		}
-		{
-			int e = collect_fds(&mh, fds, nfds);
-
-			if (e && !cmsg_err)
-				cmsg_err = e;
-		}
-		if (r == 0)
-			return got == 0 && !cmsg_err ? 0 : WIRE_E_TRUNCATED;
-		got += (size_t)r;
-	}
-	return cmsg_err ? cmsg_err : (ssize_t)len;
-}
-
-/*
  * One read of at most len bytes (at least one, unless the peer closed):
  * 0 on EOF, or a negative error. fds are appended as in recv_exact().
  */
@@ -312,6 +258,30 @@ recv_some(int sock, void *buf, size_t len, int *fds, unsigned int *nfds,
 			return e;
 		return r;
 	}
+}
+
+/*
+ * Read exactly len bytes. fds that arrive are appended to fds[]/nfds; the
+ * caller decides whether they were allowed. Returns len, 0 when the peer
+ * closed before the first byte, or a negative error.
+ */
+static ssize_t
+recv_exact(int sock, void *buf, size_t len, int *fds, unsigned int *nfds,
+    int64_t deadline)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = recv_some(sock, (char *)buf + got, len - got, fds,
+		    nfds, deadline);
+
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return got == 0 ? 0 : WIRE_E_TRUNCATED;
+		got += (size_t)r;
+	}
+	return (ssize_t)len;
 }
 
 int
