@@ -883,61 +883,57 @@ line_fds(struct parser *ps, struct cur *c, const char *key, unsigned int kcol)
 
 /* ---- [landlock] ---- */
 
+/* The three kinds of Landlock name a list may hold, as one table. */
+struct ll_family {
+	const char *what;
+	int (*lookup)(const char *name, uint64_t *bit);
+	uint64_t (*at_abi)(int abi);
+};
+
+static const struct ll_family ll_fs = {
+	"Landlock fs right", pol_ll_fs_lookup, pol_ll_fs_at_abi
+};
+static const struct ll_family ll_net = {
+	"Landlock net right", pol_ll_net_lookup, pol_ll_net_at_abi
+};
+static const struct ll_family ll_scope = {
+	"Landlock scope", pol_ll_scope_lookup, pol_ll_scope_at_abi
+};
+
+/* What value_list fills: which family's names, into which bits. */
+struct ll_target {
+	const struct ll_family *family;
+	uint64_t *bits;
+};
+
 static int
-ll_fs_name(struct parser *ps, const char *name, unsigned int at, void *arg)
+ll_name(struct parser *ps, const char *name, unsigned int at, void *arg)
 {
-	uint64_t *bits = arg, b;
+	const struct ll_target *t = arg;
+	uint64_t b;
 
 	if (strcmp(name, "abi.all") == 0) {
-		*bits |= pol_ll_fs_at_abi(POL_LL_ABI_MAX);
+		*t->bits |= t->family->at_abi(POL_LL_ABI_MAX);
 		return 0;
 	}
-	if (pol_ll_fs_lookup(name, &b) < 0) {
+	if (t->family->lookup(name, &b) < 0) {
 		diag_at(ps, ps->files[ps->stack[ps->depth - 1].file],
-		    ps->stack[ps->depth - 1].line, at,
-		    "unknown Landlock fs right '%s'", name);
+		    ps->stack[ps->depth - 1].line, at, "unknown %s '%s'",
+		    t->family->what, name);
 		return -EINVAL;
 	}
-	*bits |= b;
+	*t->bits |= b;
 	return 0;
 }
 
+/* A key whose value is a list of one family's names. */
 static int
-ll_net_name(struct parser *ps, const char *name, unsigned int at, void *arg)
+ll_list(struct parser *ps, struct cur *c, const char *key,
+    const struct ll_family *family, uint64_t *bits)
 {
-	uint64_t *bits = arg, b;
+	struct ll_target t = { family, bits };
 
-	if (strcmp(name, "abi.all") == 0) {
-		*bits |= pol_ll_net_at_abi(POL_LL_ABI_MAX);
-		return 0;
-	}
-	if (pol_ll_net_lookup(name, &b) < 0) {
-		diag_at(ps, ps->files[ps->stack[ps->depth - 1].file],
-		    ps->stack[ps->depth - 1].line, at,
-		    "unknown Landlock net right '%s'", name);
-		return -EINVAL;
-	}
-	*bits |= b;
-	return 0;
-}
-
-static int
-ll_scope_name(struct parser *ps, const char *name, unsigned int at, void *arg)
-{
-	uint64_t *bits = arg, b;
-
-	if (strcmp(name, "abi.all") == 0) {
-		*bits |= pol_ll_scope_at_abi(POL_LL_ABI_MAX);
-		return 0;
-	}
-	if (pol_ll_scope_lookup(name, &b) < 0) {
-		diag_at(ps, ps->files[ps->stack[ps->depth - 1].file],
-		    ps->stack[ps->depth - 1].line, at,
-		    "unknown Landlock scope '%s'", name);
-		return -EINVAL;
-	}
-	*bits |= b;
-	return 0;
+	return value_list(ps, c, key, ll_name, &t);
 }
 
 static void
@@ -965,7 +961,7 @@ line_landlock(struct parser *ps, struct cur *c, const char *key)
 		pa = &ll->paths[ll->npaths];
 		snprintf(pa->path, sizeof(pa->path), "%s", key + 3);
 		pa->access = 0;
-		if (value_list(ps, c, key, ll_fs_name, &pa->access) == 0 &&
+		if (ll_list(ps, c, key, &ll_fs, &pa->access) == 0 &&
 		    pa->access)
 			ll->npaths++;
 		return;
@@ -1005,11 +1001,11 @@ line_landlock(struct parser *ps, struct cur *c, const char *key)
 		if (value_choice(ps, c, key, ch, &i) == 0)
 			ll->best_effort = i == 0;
 	} else if (strcmp(key, "handle.fs") == 0) {
-		(void)value_list(ps, c, key, ll_fs_name, &ll->handled_fs);
+		(void)ll_list(ps, c, key, &ll_fs, &ll->handled_fs);
 	} else if (strcmp(key, "handle.net") == 0) {
-		(void)value_list(ps, c, key, ll_net_name, &ll->handled_net);
+		(void)ll_list(ps, c, key, &ll_net, &ll->handled_net);
 	} else if (strcmp(key, "scope") == 0) {
-		(void)value_list(ps, c, key, ll_scope_name, &ll->scoped);
+		(void)ll_list(ps, c, key, &ll_scope, &ll->scoped);
 	} else {
 		perr(ps, 1, "[landlock]: unknown key '%s'", key);
 	}
