@@ -196,7 +196,42 @@ log_pipe(struct brk_child *child, int *err_w, char *why, size_t len)
 struct work {
 	struct sbx_jail jail;
 	struct args a;
+	rlim_t nproc;      /* set by the shim, not the spawn (see sandbox/) */
+	bool nproc_set;
 };
+
+/*
+ * What every child starts from: its jail from the compiled policy (named
+ * `policy` in errors), and the pipe for its stderr. The caller frees the
+ * result; NULL with *errp set on error, with nothing left to free.
+ */
+static struct work *
+work_new(const struct pol_compiled *c, uid_t uid, gid_t gid,
+    const char *policy, struct brk_child *child, int *err_w, int *errp,
+    char *why, size_t len)
+{
+	struct work *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w) {
+		*errp = fail(-ENOMEM, why, len, "out of memory");
+		return NULL;
+	}
+	err = sbx_jail_from_policy(&w->jail, c, uid, gid, &w->nproc,
+	    &w->nproc_set);
+	if (err)
+		err = fail(err, why, len, "%s: %s", policy,
+		    err == -EOPNOTSUPP ? "only root = empty is supported" :
+		    strerror(-err));
+	else
+		err = log_pipe(child, err_w, why, len);
+	if (err) {
+		free(w);
+		*errp = err;
+		return NULL;
+	}
+	return w;
+}
 
 /* Is `path` inside one of the policy's binds (so QEMU can see it)? */
 static bool
@@ -339,8 +374,6 @@ brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
 	unsigned int disk_modes[2 * BRK_MAX_DISKS], disk_kinds = 0, ndisk_fds;
 	const char *qemu = progs->remote_qemu[idx];
 	struct work *w;
-	bool nproc_set;
-	rlim_t nproc;
 
 	if (c->seccomp_fd < 0)
 		return fail(-EINVAL, why, len, "%s: has no [seccomp]",
@@ -363,21 +396,9 @@ brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
 		disk_modes[ndisk_fds++] = images[i].ro ? POL_FD_RO : POL_FD_RW;
 		disk_kinds |= images[i].block ? POL_FD_BLOCK : POL_FD_FILE;
 	}
-	w = calloc(1, sizeof(*w));
+	w = work_new(c, uid, gid, r->policy, child, &err_w, &err, why, len);
 	if (!w)
-		return fail(-ENOMEM, why, len, "out of memory");
-	err = sbx_jail_from_policy(&w->jail, c, uid, gid, &nproc, &nproc_set);
-	if (err) {
-		free(w);
-		return fail(err, why, len, "%s: %s", r->policy,
-		    err == -EOPNOTSUPP ? "only root = empty is supported" :
-		    strerror(-err));
-	}
-	err = log_pipe(child, &err_w, why, len);
-	if (err) {
-		free(w);
 		return err;
-	}
 	{
 		struct source src[] = {
 			{ "stdin", POL_FD_NULL, &null_fd, &ro, 1, false, -1, 0 },
@@ -420,7 +441,7 @@ brk_launch_remote(const struct brk_vm *vm, unsigned int idx,
 				err = fail(-EINVAL, why, len, "cannot bind %s",
 				    progs->shim);
 			shim_args(&w->a, c, vm, false, extra_exec, src[4].num,
-			    nproc_set, nproc);
+			    w->nproc_set, w->nproc);
 			xremote_args(&w->a, r, qemu, images, src[3].num,
 			    src[6].num, src[5].num);
 		}
@@ -496,29 +517,16 @@ brk_launch_qemu(const struct brk_vm *vm, const struct pol_compiled *c,
 	const char *extra_exec = NULL;
 	int err_w = -1, err;
 	struct work *w;
-	bool nproc_set;
-	rlim_t nproc;
 
 	if (c->seccomp_fd < 0)
 		return fail(-EINVAL, why, len, "%s: has no [seccomp]",
 		    vm->qemu_policy);
 	for (unsigned int i = 0; i < vm->nremotes; i++)
 		rw_modes[i] = POL_FD_RW;
-	w = calloc(1, sizeof(*w));
+	w = work_new(c, uid, gid, vm->qemu_policy, child, &err_w, &err, why,
+	    len);
 	if (!w)
-		return fail(-ENOMEM, why, len, "out of memory");
-	err = sbx_jail_from_policy(&w->jail, c, uid, gid, &nproc, &nproc_set);
-	if (err) {
-		free(w);
-		return fail(err, why, len, "%s: %s", vm->qemu_policy,
-		    err == -EOPNOTSUPP ? "only root = empty is supported" :
-		    strerror(-err));
-	}
-	err = log_pipe(child, &err_w, why, len);
-	if (err) {
-		free(w);
 		return err;
-	}
 	{
 		struct source src[] = {
 			{ "stdin", POL_FD_NULL, &io->null_fd, &ro, 1, false,
@@ -561,7 +569,7 @@ brk_launch_qemu(const struct brk_vm *vm, const struct pol_compiled *c,
 			err = fail(-EINVAL, why, len, "cannot bind %s",
 			    vm->initrd);
 		shim_args(&w->a, c, vm, true, extra_exec, src[4].num,
-		    nproc_set, nproc);
+		    w->nproc_set, w->nproc);
 		qemu_args(&w->a, vm, progs->qemu, src[3].num, src[5].num);
 	}
 	if (!err)
